@@ -64,6 +64,23 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("arch", selected_arches(metafunc.config), scope="session")
 
 
+AMD64_ONLY_FIXTURES = {"amd64_binary", "amd64_runner"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item]) -> None:
+    """Tests of the amd64 binary alone (end-to-end against source, bullseye, glibc) are
+    deselected, visibly, when --binary-arch leaves amd64 out (e.g. on an arm64 runner)."""
+    if "amd64" in selected_arches(config):
+        return
+    keep, drop = [], []
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        (drop if names & AMD64_ONLY_FIXTURES else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 def dist_dir() -> Path:
     return Path(os.environ.get("OCPP_PROBE_DIST") or REPO / "dist")
 
