@@ -151,7 +151,9 @@ def _endpoint(values: Mapping[str, str]) -> Tuple[urllib.parse.SplitResult, str,
         )
     if parts.fragment:
         raise ConfigError("WS_URL", "must not have a #fragment")
-    path = parts.path
+    # A raw space or other character not allowed in a URL path would break the
+    # request line; encode those, keeping any %-escapes the user already wrote.
+    path = urllib.parse.quote(parts.path, safe="/%:@!$&'()*+,;=-._~")
     identity_setting = _text(values, "CHARGE_POINT_ID")
     if identity_setting is not None:
         identity = identity_setting
@@ -233,7 +235,8 @@ def check_settings_from(values: Mapping[str, str]) -> CheckSettings:
     secure = parts.scheme.lower() == "wss"
     host = parts.hostname or ""
     port = parts.port or (443 if secure else 80)
-    resource = (path or "/") + (f"?{parts.query}" if parts.query else "")
+    query = urllib.parse.quote(parts.query, safe="/%:@!$&'()*+,;=-._~?")
+    resource = (path or "/") + (f"?{query}" if query else "")
     url = urllib.parse.urlunsplit(parts._replace(scheme=parts.scheme.lower()))
 
     version_text = _text(values, "OCPP_VERSION") or "1.6"
