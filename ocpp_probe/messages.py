@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import Enum
-from typing import Any, Optional
+from typing import Any
 
 from .rpc import Payload
 from .versions import OcppVersion
@@ -45,7 +45,7 @@ class BootResponse:
     status: BootStatus
     interval_s: int
     current_time: datetime
-    reason_code: Optional[str] = None  # 2.x statusInfo.reasonCode, when given
+    reason_code: str | None = None  # 2.x statusInfo.reasonCode, when given
 
 
 def boot_notification_payload(version: OcppVersion, model: str, vendor: str) -> Payload:
@@ -58,7 +58,7 @@ def heartbeat_payload() -> Payload:
     return {}
 
 
-def parse_date_time(value: str) -> Optional[datetime]:
+def parse_date_time(value: str) -> datetime | None:
     """An aware UTC datetime, or None when the text is not an RFC 3339 date-time."""
     if not _DATE_TIME.match(value):
         return None

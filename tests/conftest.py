@@ -7,8 +7,9 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any
 
 import pytest
 
@@ -23,12 +24,12 @@ class Run:
     stderr: str
 
     @property
-    def doc(self) -> Dict[str, Any]:
+    def doc(self) -> dict[str, Any]:
         """The --json document."""
         return json.loads(self.stdout)  # type: ignore[no-any-return]
 
 
-def probe_in_process(argv: List[str], env: Optional[Mapping[str, str]] = None) -> Run:
+def probe_in_process(argv: list[str], env: Mapping[str, str] | None = None) -> Run:
     """Run ocpp_probe.cli.main with a clean environment plus ``env``."""
     from ocpp_probe.cli import main
 
@@ -38,7 +39,7 @@ def probe_in_process(argv: List[str], env: Optional[Mapping[str, str]] = None) -
 
 
 def probe_process(
-    argv: List[str], env: Optional[Mapping[str, str]] = None, timeout: float = 60
+    argv: list[str], env: Mapping[str, str] | None = None, timeout: float = 60
 ) -> Run:
     """Run `python probe.py` as a child process with a minimal environment plus ``env``."""
     base = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": ROOT}

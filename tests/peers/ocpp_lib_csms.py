@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http import HTTPStatus
-from typing import Any, List, Optional
+from typing import Any
 
 import websockets
 from ocpp.routing import on
@@ -33,14 +33,14 @@ def _now() -> str:
 class Seen:
     """What the CSMS observed, for assertions."""
 
-    identities: List[str] = field(default_factory=list)
-    authorizations: List[Optional[str]] = field(default_factory=list)
-    actions: List[str] = field(default_factory=list)
-    call_first_errors: List[str] = field(default_factory=list)  # CALLERROR codes the probe sent
-    boot_payloads: List[dict] = field(default_factory=list)
+    identities: list[str] = field(default_factory=list)
+    authorizations: list[str | None] = field(default_factory=list)
+    actions: list[str] = field(default_factory=list)
+    call_first_errors: list[str] = field(default_factory=list)  # CALLERROR codes the probe sent
+    boot_payloads: list[dict] = field(default_factory=list)
 
 
-def _charge_point_class(version: str, owner: "OcppLibCsms") -> type:
+def _charge_point_class(version: str, owner: OcppLibCsms) -> type:
     package = importlib.import_module(_PACKAGES[version])
     call_result = importlib.import_module(_PACKAGES[version] + ".call_result")
     call = importlib.import_module(_PACKAGES[version] + ".call")
@@ -87,8 +87,8 @@ class OcppLibCsms:
         version: str = "1.6",
         boot_status: str = "Accepted",
         call_first: int = 0,
-        password: Optional[str] = None,
-        ssl_context: Optional[ssl.SSLContext] = None,
+        password: str | None = None,
+        ssl_context: ssl.SSLContext | None = None,
         heartbeat_delay_s: float = 0.0,
         interval: int = 300,
     ) -> None:
@@ -155,7 +155,7 @@ class OcppLibCsms:
         )
         self.port = self._server.sockets[0].getsockname()[1]
 
-    def __enter__(self) -> "OcppLibCsms":
+    def __enter__(self) -> OcppLibCsms:
         self._thread.start()
         asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(10)
         return self

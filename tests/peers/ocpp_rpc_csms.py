@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 import threading
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 PEER_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -15,10 +15,10 @@ PEER_DIR = os.path.dirname(os.path.abspath(__file__))
 class OcppRpcCsms:
     def __init__(
         self,
-        protocols: Optional[List[str]] = None,
+        protocols: list[str] | None = None,
         boot_status: str = "Accepted",
         call_first: int = 0,
-        password: Optional[str] = None,
+        password: str | None = None,
     ) -> None:
         self.config = {
             "protocols": protocols or ["ocpp1.6", "ocpp2.0.1"],
@@ -26,16 +26,16 @@ class OcppRpcCsms:
             "callFirst": call_first,
             "password": password,
         }
-        self.events: List[Dict[str, Any]] = []
+        self.events: list[dict[str, Any]] = []
         self.port = 0
-        self._process: Optional[subprocess.Popen[str]] = None
+        self._process: subprocess.Popen[str] | None = None
         self._listening = threading.Event()
         self._lock = threading.Lock()
 
     def url(self, identity: str = "CP-1") -> str:
         return f"ws://127.0.0.1:{self.port}/ocpp/{identity}"
 
-    def of(self, kind: str) -> List[Dict[str, Any]]:
+    def of(self, kind: str) -> list[dict[str, Any]]:
         with self._lock:
             return [event for event in self.events if event["event"] == kind]
 
@@ -49,7 +49,7 @@ class OcppRpcCsms:
                 self.port = event["port"]
                 self._listening.set()
 
-    def __enter__(self) -> "OcppRpcCsms":
+    def __enter__(self) -> OcppRpcCsms:
         node = shutil.which("node")
         if node is None or not os.path.isdir(os.path.join(PEER_DIR, "node_modules", "ocpp-rpc")):
             raise RuntimeError("ocpp-rpc peer not installed: run `npm ci` in tests/peers")
