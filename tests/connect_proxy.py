@@ -7,13 +7,12 @@ import select
 import socket
 import socketserver
 import threading
-from typing import List, Optional
 
 
 class ConnectProxy:
-    def __init__(self, credentials: Optional[str] = None) -> None:
+    def __init__(self, credentials: str | None = None) -> None:
         self.credentials = credentials  # "user:password" the proxy demands, if any
-        self.requests: List[str] = []
+        self.requests: list[str] = []
         owner = self
 
         class Handler(socketserver.BaseRequestHandler):
