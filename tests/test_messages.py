@@ -86,6 +86,7 @@ def test_heartbeat_response_needs_current_time() -> None:
         ("2025-03-01T12:00:00", datetime(2025, 3, 1, 12, tzinfo=timezone.utc)),  # read as UTC
         ("2025-03-01t12:00:00.5z", datetime(2025, 3, 1, 12, 0, 0, 500000, tzinfo=timezone.utc)),
         ("2025-03-01T12:00:00.123456789Z", datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=timezone.utc)),
+        ("2025-03-01T13:30:00.12+0130", datetime(2025, 3, 1, 12, 0, 0, 120000, tzinfo=timezone.utc)),
     ],
 )
 def test_date_times_in_the_forms_csms_send(text: str, expected: datetime) -> None:

@@ -1,0 +1,210 @@
+"""One check, start to finish: settings in, CheckResult out, nothing printed.
+
+The steps run in the order a charging station runs them; each is timed with a
+monotonic clock and bounded by the one deadline made here.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from .channel import Channel
+from .connection import connect, resolve, start_tls, tunnel, upgrade
+from .deadline import Deadline
+from .exchange import Exchange
+from .messages import (
+    BootStatus,
+    PayloadViolation,
+    boot_notification_payload,
+    heartbeat_payload,
+    parse_boot_response,
+    parse_heartbeat_response,
+)
+from .result import BootFacts, CheckResult, Step, StepFailure, TlsFacts, Verdict, judged
+from .settings import CheckSettings, ConfigError
+from .sockets import DeadlineSocket, DeadlineSSLSocket
+from .tls import client_context
+from .trace import Tracer
+
+# The close handshake is a courtesy after the verdict is known; it gets little time.
+CLOSE_BUDGET_S = 1.0
+
+
+@dataclass
+class _Progress:
+    """What the check has learned so far; becomes the CheckResult."""
+
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    subprotocol: str | None = None
+    remote_address: str | None = None
+    tls: TlsFacts | None = None
+    boot: BootFacts | None = None
+    heartbeat_rtt_ms: float | None = None
+    clock_offset_s: float | None = None
+    csms_calls: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    # The open socket, whatever layer it has reached, so it is closed however the check ends.
+    sock: DeadlineSocket | DeadlineSSLSocket | None = None
+
+    @contextmanager
+    def timed(self, step: Step) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings_ms[step.value] = (time.perf_counter() - start) * 1000
+
+
+def _boot_failure(boot: BootFacts) -> str:
+    why = f" ({boot.reason_code})" if boot.reason_code else ""
+    if boot.status == BootStatus.PENDING.value:
+        return (
+            f"BootNotification Pending{why}: the CSMS has not accepted this station yet, "
+            f"retry in {boot.interval_s} s (set ACCEPT_PENDING=true to count Pending as healthy)"
+        )
+    return f"BootNotification Rejected{why}: the CSMS refuses this station, retry in {boot.interval_s} s"
+
+
+def _steps(
+    settings: CheckSettings, deadline: Deadline, progress: _Progress, trace: Tracer | None
+) -> Channel | None:
+    """Run the steps in order; returns the open channel for closing, raises StepFailure."""
+    try:
+        context = client_context(settings) if settings.secure else None
+    except ConfigError as exc:
+        raise StepFailure(Step.CONFIG, str(exc), Verdict.UNKNOWN) from None
+
+    dial_host = settings.proxy.host if settings.proxy else settings.host
+    dial_port = settings.proxy.port if settings.proxy else settings.port
+    with progress.timed(Step.RESOLVE):
+        addresses = resolve(dial_host, dial_port, deadline)
+
+    with progress.timed(Step.CONNECT):
+        plain = progress.sock = connect(addresses, deadline)
+        host, port = plain.getpeername()[:2]
+        progress.remote_address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        if trace:
+            trace(f"* connected to {progress.remote_address}")
+        if settings.proxy is not None:
+            tunnel(plain, settings, deadline)
+    sock: DeadlineSocket | DeadlineSSLSocket = plain
+    if context is not None:
+        with progress.timed(Step.TLS):
+            sock, progress.tls = start_tls(plain, settings, context, deadline)
+            progress.sock = sock
+        if trace:
+            trace(f"* TLS {progress.tls.version} {progress.tls.cipher}")
+    with progress.timed(Step.UPGRADE):
+        upgraded = upgrade(sock, settings, deadline, trace)
+    progress.subprotocol = upgraded.subprotocol
+    channel = Channel(sock, upgraded.leftover, trace=trace)
+
+    exchange = Exchange(channel, settings.version, trace, progress.csms_calls)
+    response_budget = settings.response_timeout_s
+    with progress.timed(Step.BOOT):
+        payload = exchange.call(
+            "BootNotification",
+            boot_notification_payload(settings.version, settings.model, settings.vendor),
+            deadline.narrowed(response_budget, "BootNotification response"),
+            Step.BOOT,
+        )
+        try:
+            boot = parse_boot_response(payload, settings.version)
+        except PayloadViolation as exc:
+            raise StepFailure(Step.BOOT, f"protocol violation: {exc}") from None
+        progress.boot = BootFacts(
+            boot.status.value,
+            boot.interval_s,
+            boot.current_time.isoformat().replace("+00:00", "Z"),
+            boot.reason_code,
+        )
+    if boot.status is not BootStatus.ACCEPTED:
+        if boot.status is BootStatus.PENDING and settings.accept_pending:
+            # A Pending station must not send Heartbeat, so the check ends here.
+            progress.warnings.append("BootNotification Pending (counted as healthy)")
+            return channel
+        _close_quietly(channel, deadline)
+        raise StepFailure(Step.BOOT, _boot_failure(progress.boot))
+
+    with progress.timed(Step.HEARTBEAT):
+        sent_wall = time.time()
+        sent = time.perf_counter()
+        payload = exchange.call(
+            "Heartbeat",
+            heartbeat_payload(),
+            deadline.narrowed(response_budget, "Heartbeat response"),
+            Step.HEARTBEAT,
+        )
+        progress.heartbeat_rtt_ms = (time.perf_counter() - sent) * 1000
+        received_wall = time.time()
+        try:
+            csms_time = parse_heartbeat_response(payload)
+        except PayloadViolation as exc:
+            raise StepFailure(Step.HEARTBEAT, f"protocol violation: {exc}") from None
+        # The CSMS read its clock somewhere in the round trip; the midpoint is the best guess.
+        progress.clock_offset_s = csms_time.timestamp() - (sent_wall + received_wall) / 2
+    return channel
+
+
+def _close_quietly(channel: Channel, deadline: Deadline) -> None:
+    try:
+        channel.close(deadline.narrowed(CLOSE_BUDGET_S, "close"))
+    except Exception:
+        pass  # the verdict is already known; a rude close does not change it
+
+
+def run_check(settings: CheckSettings, trace: Tracer | None = None) -> CheckResult:
+    """Check one CSMS endpoint; never raises for anything the server or network does."""
+    started_at = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    begin = time.perf_counter()
+    deadline = Deadline.after(settings.timeout_s)
+    progress = _Progress()
+    failure: StepFailure | None = None
+    channel: Channel | None = None
+    try:
+        channel = _steps(settings, deadline, progress, trace)
+        if channel is not None:
+            with progress.timed(Step.CLOSE):
+                _close_quietly(channel, deadline)
+    except StepFailure as exc:
+        failure = exc
+    except Exception as exc:  # a bug, not a server fault: say so instead of a traceback
+        step = _current_step(progress)
+        failure = StepFailure(
+            step, f"internal error during {step.value}: {type(exc).__name__}: {exc}", Verdict.UNKNOWN
+        )
+    finally:
+        if progress.sock is not None:
+            progress.sock.close()
+    total_ms = (time.perf_counter() - begin) * 1000
+    result = CheckResult(
+        verdict=Verdict.OK if failure is None else failure.verdict,
+        target=settings.url,
+        ocpp_version=settings.version.value,
+        failed_step=None if failure is None else failure.step,
+        reason="" if failure is None else failure.reason,
+        timings_ms=dict(progress.timings_ms),
+        total_ms=total_ms,
+        subprotocol=progress.subprotocol,
+        http_status=None if failure is None else failure.http_status,
+        remote_address=progress.remote_address,
+        tls=progress.tls,
+        boot=progress.boot,
+        heartbeat_rtt_ms=progress.heartbeat_rtt_ms,
+        clock_offset_s=progress.clock_offset_s,
+        csms_calls=list(progress.csms_calls),
+        warnings=list(progress.warnings),
+        started_at=started_at,
+    )
+    return judged(result, settings.thresholds)
+
+
+def _current_step(progress: _Progress) -> Step:
+    """The step after the last one that finished: where an unexpected error happened."""
+    order = [Step.RESOLVE, Step.CONNECT, Step.TLS, Step.UPGRADE, Step.BOOT, Step.HEARTBEAT, Step.CLOSE]
+    done = [step for step in order if step.value in progress.timings_ms]
+    return done[-1] if done else Step.CONFIG

@@ -1,0 +1,270 @@
+"""The network half of a check: resolve, connect (through a proxy if set), TLS, upgrade.
+
+Each function does one step, bounded by the deadline it is given, and raises
+StepFailure naming that step; the check times them.
+"""
+
+from __future__ import annotations
+
+import errno
+import ipaddress
+import socket
+import ssl
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from .deadline import Deadline, DeadlineExceeded
+from .result import Step, StepFailure, TlsFacts
+from .settings import CheckSettings
+from .sockets import DeadlineSocket, DeadlineSSLSocket
+from .tls import describe_ssl_error
+from .trace import Tracer
+from .upgrade import (
+    MAX_HEAD_BYTES,
+    UpgradeRefused,
+    basic_authorization,
+    build_request,
+    head_end,
+    host_header,
+    judge_response,
+    new_key,
+    parse_head,
+    redacted_request,
+)
+
+Address = tuple[int, int, int, tuple[Any, ...]]  # family, type, proto, sockaddr
+
+
+def _show(sockaddr: tuple[Any, ...]) -> str:
+    host, port = sockaddr[0], sockaddr[1]
+    return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
+
+
+def resolve(host: str, port: int, deadline: Deadline) -> list[Address]:
+    """TCP addresses for host, IPv6 and IPv4, within the deadline.
+
+    getaddrinfo has no timeout of its own, so it runs in a daemon thread that the
+    check stops waiting for when the deadline passes.
+    """
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:  # a literal address needs no lookup, nor a thread to bound one
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
+        return [(family, kind, proto, sockaddr) for family, kind, proto, _, sockaddr in found]
+    outcome: list[Any] = []
+
+    def lookup() -> None:
+        try:
+            outcome.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except Exception as exc:  # handed to the waiting thread
+            outcome.append(exc)
+
+    worker = threading.Thread(target=lookup, name="ocpp-probe-resolve", daemon=True)
+    worker.start()
+    worker.join(deadline.remaining())
+    if not outcome:
+        raise StepFailure(Step.RESOLVE, f"resolving {host} timed out after {deadline.budget_s:g} s")
+    found = outcome[0]
+    if isinstance(found, socket.gaierror):
+        raise StepFailure(Step.RESOLVE, f"cannot resolve {host}: {found.strerror}")
+    if isinstance(found, Exception):
+        raise StepFailure(Step.RESOLVE, f"cannot resolve {host}: {found}")
+    addresses = [(family, kind, proto, sockaddr) for family, kind, proto, _, sockaddr in found]
+    if not addresses:
+        raise StepFailure(Step.RESOLVE, f"{host} has no addresses")
+    return addresses
+
+
+def connect(addresses: list[Address], deadline: Deadline) -> DeadlineSocket:
+    """A TCP connection to the first address that answers.
+
+    Each remaining address gets an equal share of the time left, so one address
+    that drops packets cannot use up the whole budget.
+    """
+    failures: list[str] = []
+    for index, (family, kind, proto, sockaddr) in enumerate(addresses):
+        left = len(addresses) - index
+        share = deadline.remaining() / left
+        if share <= 0:
+            break
+        sock = DeadlineSocket(family, kind, proto)
+        try:
+            sock.settimeout(share)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.connect(sockaddr)
+            return sock
+        except socket.timeout:
+            failures.append(f"no answer from {_show(sockaddr)} within {share:.3g} s")
+        except ConnectionRefusedError:
+            failures.append(f"connection refused by {_show(sockaddr)}")
+        except OSError as exc:
+            failures.append(f"{_show(sockaddr)}: {exc.strerror or exc}")
+        sock.close()
+    if not failures:
+        raise StepFailure(Step.CONNECT, f"connecting timed out after {deadline.budget_s:g} s")
+    raise StepFailure(Step.CONNECT, "; ".join(failures))
+
+
+def read_http_head(
+    sock: DeadlineSocket | DeadlineSSLSocket,
+    deadline: Deadline,
+    step: Step,
+    what: str,
+    silent_close_hint: str = "",
+) -> tuple[bytes, bytes]:
+    """The HTTP response head and any bytes that followed it, within limits."""
+    sock.io_deadline = deadline
+    buffer = b""
+    while True:
+        try:
+            chunk = sock.recv(4096)
+        except DeadlineExceeded:
+            got = f"after {len(buffer)} bytes of it" if buffer else "before any of it arrived"
+            raise StepFailure(
+                step, f"{what} timed out {got} ({deadline.budget_s:g} s budget)"
+            ) from None
+        if not chunk:
+            if not buffer:
+                raise StepFailure(
+                    step, f"connection closed by the server before the {what}{silent_close_hint}"
+                )
+            raise StepFailure(step, f"connection closed in the middle of the {what}")
+        buffer += chunk
+        end = head_end(buffer)
+        if end >= 0:
+            if end > MAX_HEAD_BYTES:
+                break
+            return buffer[:end], buffer[end:]
+        if len(buffer) > MAX_HEAD_BYTES:
+            break
+    raise StepFailure(step, f"{what} header block is over the {MAX_HEAD_BYTES}-byte limit")
+
+
+def tunnel(sock: DeadlineSocket, settings: CheckSettings, deadline: Deadline) -> None:
+    """Ask the HTTP proxy for a CONNECT tunnel to the CSMS."""
+    assert settings.proxy is not None
+    target = host_header(settings.host, settings.port, secure=False)
+    if ":" not in target.rsplit("]", 1)[-1]:
+        target = f"{target}:{settings.port}"
+    lines = [f"CONNECT {target} HTTP/1.1", f"Host: {target}"]
+    if settings.proxy.authorization:
+        lines.append(f"Proxy-Authorization: {settings.proxy.authorization}")
+    sock.io_deadline = deadline
+    try:
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+    except OSError as exc:
+        raise StepFailure(Step.CONNECT, f"proxy {settings.proxy.display}: {exc}") from None
+    head, _ = read_http_head(sock, deadline, Step.CONNECT, "proxy CONNECT response")
+    try:
+        answer = parse_head(head)
+    except UpgradeRefused as exc:
+        raise StepFailure(Step.CONNECT, f"proxy {settings.proxy.display}: {exc.reason}") from None
+    if answer.status == 407:
+        raise StepFailure(Step.CONNECT, f"proxy {settings.proxy.display} requires authentication")
+    if answer.status // 100 != 2:
+        raise StepFailure(
+            Step.CONNECT,
+            f"proxy {settings.proxy.display} refused CONNECT: {answer.status} {answer.reason}",
+        )
+
+
+def _facts(sock: ssl.SSLSocket, verified: bool) -> TlsFacts:
+    cipher = sock.cipher()
+    cert = sock.getpeercert() if verified else None
+    not_after: float | None = None
+    days_left: float | None = None
+    if cert and isinstance(cert.get("notAfter"), str):
+        not_after = float(ssl.cert_time_to_seconds(str(cert["notAfter"])))
+        days_left = (not_after - time.time()) / 86400
+    return TlsFacts(
+        version=sock.version(),
+        cipher=cipher[0] if cipher else None,
+        cert_not_after=not_after,
+        cert_days_left=days_left,
+        verified=verified,
+    )
+
+
+def start_tls(
+    sock: DeadlineSocket, settings: CheckSettings, context: ssl.SSLContext, deadline: Deadline
+) -> tuple[DeadlineSSLSocket, TlsFacts]:
+    tls_sock = context.wrap_socket(
+        sock, server_hostname=settings.host, do_handshake_on_connect=False
+    )
+    assert isinstance(tls_sock, DeadlineSSLSocket)
+    tls_sock.io_deadline = deadline
+    try:
+        tls_sock.do_handshake()
+    except DeadlineExceeded:
+        tls_sock.close()
+        raise StepFailure(
+            Step.TLS, f"TLS handshake timed out after {deadline.budget_s:g} s"
+        ) from None
+    except ssl.SSLError as exc:
+        tls_sock.close()
+        raise StepFailure(Step.TLS, describe_ssl_error(exc)) from None
+    except OSError as exc:
+        tls_sock.close()
+        reason = "connection reset" if exc.errno == errno.ECONNRESET else exc.strerror or str(exc)
+        raise StepFailure(Step.TLS, f"TLS handshake failed: {reason}") from None
+    return tls_sock, _facts(tls_sock, verified=not settings.insecure)
+
+
+@dataclass(frozen=True)
+class Upgraded:
+    subprotocol: str
+    leftover: bytes  # WebSocket bytes that arrived with the 101 response
+
+
+def upgrade(
+    sock: DeadlineSocket | DeadlineSSLSocket,
+    settings: CheckSettings,
+    deadline: Deadline,
+    trace: Tracer | None = None,
+) -> Upgraded:
+    key = new_key()
+    authorization = (
+        basic_authorization(settings.identity, settings.password)
+        if settings.password is not None
+        else None
+    )
+    request = build_request(
+        settings.resource,
+        host_header(settings.host, settings.port, settings.secure),
+        settings.version.subprotocol,
+        key,
+        authorization,
+    )
+    if trace:
+        trace("> " + redacted_request(request).replace("\n", "\n> "))
+    hint = ""
+    if isinstance(sock, ssl.SSLSocket) and settings.cert_file is None and sock.version() == "TLSv1.3":
+        # In TLS 1.3 a server checks the client certificate after the handshake has
+        # completed on our side; many just hang up instead of sending an alert.
+        hint = ": the CSMS may require a client certificate (set TLS_CERT_FILE)"
+    sock.io_deadline = deadline
+    try:
+        sock.sendall(request)
+        head, leftover = read_http_head(sock, deadline, Step.UPGRADE, "upgrade response", hint)
+    except DeadlineExceeded:
+        raise StepFailure(Step.UPGRADE, f"upgrade timed out after {deadline.budget_s:g} s") from None
+    except ssl.SSLEOFError:
+        raise StepFailure(Step.UPGRADE, f"connection closed by the server during the upgrade{hint}") from None
+    except ssl.SSLError as exc:
+        raise StepFailure(Step.UPGRADE, describe_ssl_error(exc)) from None
+    except OSError as exc:
+        raise StepFailure(Step.UPGRADE, f"upgrade failed: {exc.strerror or exc}") from None
+    if trace:
+        shown = head.decode("iso-8859-1").rstrip("\r\n").replace("\r\n", "\n< ")
+        trace("< " + shown)
+    try:
+        subprotocol = judge_response(
+            parse_head(head), key, settings.version.subprotocol, settings.password is not None
+        )
+    except UpgradeRefused as exc:
+        raise StepFailure(Step.UPGRADE, exc.reason, http_status=exc.status) from None
+    return Upgraded(subprotocol, leftover)

@@ -1,0 +1,93 @@
+"""The OCPP half of a check: send a CALL, wait for its answer like a real station.
+
+While it waits, the probe answers every CALL the CSMS sends first (SteVe asks for
+GetConfiguration, CitrineOS for GetBaseReport, others send TriggerMessage), ignores
+answers to calls it never made, and treats anything that is not OCPP-J as a fault.
+"""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass, field
+
+from .channel import Channel, ConnectionClosed, WebSocketViolation
+from .deadline import Deadline, DeadlineExceeded
+from .result import Step, StepFailure
+from .rpc import (
+    Call,
+    CallError,
+    FrameViolation,
+    Payload,
+    answer_to_csms_call,
+    describe,
+    encode_call,
+    encode_call_error,
+    matches,
+    new_message_id,
+    parse_frame,
+)
+from .tls import describe_ssl_error
+from .trace import Tracer
+from .versions import OcppVersion
+
+
+def _waited_too_long(exc: DeadlineExceeded, action: str) -> str:
+    if exc.what == "check":
+        return f"total deadline of {exc.limit_s:g} s reached waiting for the {action} response"
+    return f"no {action} response within {exc.limit_s * 1000:g} ms (HEARTBEAT_TIMEOUT)"
+
+
+@dataclass
+class Exchange:
+    channel: Channel
+    version: OcppVersion
+    trace: Tracer | None = None
+    csms_calls: list[str] = field(default_factory=list)
+
+    def _note(self, line: str) -> None:
+        if self.trace is not None:
+            self.trace(line)
+
+    def _send(self, data: bytes) -> None:
+        self._note("> " + data.decode("utf-8", "replace"))
+        self.channel.send_text(data)
+
+    def call(self, action: str, payload: Payload, deadline: Deadline, step: Step) -> Payload:
+        """The CALLRESULT payload for one CALL, or StepFailure saying what went wrong."""
+        message_id = new_message_id()
+        try:
+            self._send(encode_call(Call(message_id, action, payload)))
+            while True:
+                text = self.channel.receive_text(deadline)
+                self._note("< " + text.decode("utf-8", "replace"))
+                frame = parse_frame(text, self.version)
+                if isinstance(frame, Call):
+                    self.csms_calls.append(frame.action)
+                    self._send(encode_call_error(answer_to_csms_call(frame, self.version)))
+                    continue
+                answer = matches(frame, message_id)
+                if answer is None:
+                    self._note(f"  ignored: {describe(frame)}")
+                    continue
+                if isinstance(answer, CallError):
+                    description = answer.error_description.strip()[:200]
+                    raise StepFailure(
+                        step,
+                        f"CSMS answered {action} with CALLERROR {answer.error_code[:60]}"
+                        + (f": {description}" if description else ""),
+                    )
+                return answer.payload
+        except DeadlineExceeded as exc:
+            raise StepFailure(step, _waited_too_long(exc, action)) from None
+        except ConnectionClosed as exc:
+            raise StepFailure(step, f"{exc.reason}, before the {action} response") from None
+        except WebSocketViolation as exc:
+            raise StepFailure(step, str(exc)) from None
+        except FrameViolation as exc:
+            raise StepFailure(step, f"protocol violation: {exc}") from None
+        except ssl.SSLError as exc:
+            raise StepFailure(step, describe_ssl_error(exc)) from None
+        except OSError as exc:
+            raise StepFailure(
+                step, f"connection failed waiting for the {action} response: {exc.strerror or exc}"
+            ) from None

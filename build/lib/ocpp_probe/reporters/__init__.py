@@ -1,0 +1,1 @@
+"""Views of a CheckResult: each module renders the same value for one audience."""

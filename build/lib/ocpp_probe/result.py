@@ -1,0 +1,124 @@
+"""What a check found: a plain value that every reporter renders in its own way.
+
+Nothing in the check prints; it returns a CheckResult, and the text line, the JSON
+object, the Prometheus metrics and the Kuma push are all views of that one value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from enum import Enum
+
+
+class Verdict(Enum):
+    """Monitoring-plugins states; the value is the process exit code."""
+
+    OK = 0
+    WARNING = 1
+    CRITICAL = 2
+    UNKNOWN = 3
+
+    @property
+    def exit_code(self) -> int:
+        return self.value
+
+
+class Step(Enum):
+    """The steps of a check, in the order they run."""
+
+    CONFIG = "config"
+    RESOLVE = "resolve"
+    CONNECT = "connect"
+    TLS = "tls"
+    UPGRADE = "upgrade"
+    BOOT = "boot"
+    HEARTBEAT = "heartbeat"
+    CLOSE = "close"
+
+
+class StepFailure(Exception):
+    """A step of the check failed; ``reason`` is the one-line explanation."""
+
+    def __init__(
+        self,
+        step: Step,
+        reason: str,
+        verdict: Verdict = Verdict.CRITICAL,
+        http_status: int | None = None,
+    ) -> None:
+        super().__init__(reason)
+        self.step = step
+        self.reason = reason
+        self.verdict = verdict
+        self.http_status = http_status
+
+
+@dataclass(frozen=True)
+class TlsFacts:
+    version: str | None = None
+    cipher: str | None = None
+    cert_not_after: float | None = None  # epoch seconds of the leaf's notAfter
+    cert_days_left: float | None = None
+    verified: bool = True  # False when the user switched verification off
+
+
+@dataclass(frozen=True)
+class BootFacts:
+    status: str
+    interval_s: int | None = None
+    current_time: str | None = None
+    reason_code: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    verdict: Verdict
+    target: str  # the endpoint URL, never with credentials in it
+    ocpp_version: str
+    failed_step: Step | None = None
+    reason: str = ""
+    # Milliseconds per step that ran (finished or failed), in check order.
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    total_ms: float = 0.0
+    subprotocol: str | None = None
+    http_status: int | None = None
+    remote_address: str | None = None
+    tls: TlsFacts | None = None
+    boot: BootFacts | None = None
+    heartbeat_rtt_ms: float | None = None
+    clock_offset_s: float | None = None  # CSMS clock minus local clock
+    csms_calls: list[str] = field(default_factory=list)  # actions the CSMS sent us first
+    warnings: list[str] = field(default_factory=list)
+    started_at: str | None = None  # UTC ISO 8601, for logs and JSON consumers
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict in (Verdict.OK, Verdict.WARNING)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Limits that turn a passing check into a WARNING."""
+
+    rtt_warn_ms: float | None = None
+    cert_warn_days: float | None = 14.0
+    clock_warn_s: float | None = None
+
+
+def judged(result: CheckResult, limits: Thresholds) -> CheckResult:
+    """The result with WARNING applied where a passing check crossed a limit."""
+    if result.verdict is not Verdict.OK:
+        return result
+    warnings = list(result.warnings)
+    rtt = result.heartbeat_rtt_ms
+    if limits.rtt_warn_ms is not None and rtt is not None and rtt > limits.rtt_warn_ms:
+        warnings.append(f"Heartbeat RTT {rtt:.2f} ms above {limits.rtt_warn_ms:g} ms")
+    days = result.tls.cert_days_left if result.tls else None
+    if limits.cert_warn_days is not None and days is not None and days < limits.cert_warn_days:
+        warnings.append(f"certificate expires in {days:.1f} days")
+    offset = result.clock_offset_s
+    if limits.clock_warn_s is not None and offset is not None and abs(offset) > limits.clock_warn_s:
+        warnings.append(f"CSMS clock off by {offset:+.1f} s")
+    if warnings == result.warnings:
+        return result
+    return replace(result, verdict=Verdict.WARNING, warnings=warnings)

@@ -1,0 +1,183 @@
+"""The HTTP upgrade to WebSocket, without sockets: the request, and judging the answer.
+
+websocket-client reports a missing subprotocol, a different subprotocol and a bad
+Sec-WebSocket-Accept all as "Invalid WebSocket Header"; an operator needs to know
+which, so the probe makes and judges the handshake itself and leaves only the
+WebSocket framing to websocket-client.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from dataclasses import dataclass, field
+
+from . import __version__
+
+_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455, section 1.3
+
+# Limits on what the server may send before the WebSocket starts.
+MAX_HEAD_BYTES = 64 * 1024
+
+STATUS_MEANINGS = {
+    400: "bad request: the CSMS rejected the upgrade request",
+    401: "unauthorized: credentials missing or refused (check OCPP_PASSWORD and the identity)",
+    403: "forbidden: the CSMS refuses this charge point identity or client certificate",
+    404: "not found: unknown charge point identity or wrong path in WS_URL",
+    405: "method not allowed: the URL is not a WebSocket endpoint",
+    408: "request timeout at the CSMS",
+    426: "upgrade required: the CSMS wants a different WebSocket version",
+    429: "too many requests: the CSMS is rate-limiting connections",
+    500: "internal server error at the CSMS",
+    502: "bad gateway: a proxy in front of the CSMS got no valid answer from it",
+    503: "service unavailable: the CSMS or its proxy is down or overloaded",
+    504: "gateway timeout: a proxy in front of the CSMS got no answer from it",
+}
+
+
+class UpgradeRefused(Exception):
+    """The server's answer to the upgrade request is not a valid WebSocket handshake."""
+
+    def __init__(self, reason: str, status: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+@dataclass(frozen=True)
+class HttpHead:
+    status: int
+    reason: str
+    # Lower-case names; repeated headers joined with ", " as RFC 9110 allows.
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+
+def new_key() -> str:
+    return base64.b64encode(os.urandom(16)).decode("ascii")
+
+
+def accept_for(key: str) -> str:
+    digest = hashlib.sha1((key + _GUID).encode("ascii")).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def host_header(host: str, port: int, secure: bool) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    if port == (443 if secure else 80):
+        return shown
+    return f"{shown}:{port}"
+
+
+def basic_authorization(identity: str, password: str) -> str:
+    """The Authorization value of OCPP security profiles 1 and 2.
+
+    The user is the charge point identity, the password as configured; both are
+    sent as UTF-8 (RFC 7617 with charset UTF-8), which all OCPP versions use.
+    """
+    token = base64.b64encode(f"{identity}:{password}".encode()).decode("ascii")
+    return "Basic " + token
+
+
+def build_request(
+    resource: str,
+    host: str,
+    subprotocol: str,
+    key: str,
+    authorization: str | None = None,
+) -> bytes:
+    lines: list[str] = [
+        f"GET {resource} HTTP/1.1",
+        f"Host: {host}",
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        f"Sec-WebSocket-Key: {key}",
+        "Sec-WebSocket-Version: 13",
+        f"Sec-WebSocket-Protocol: {subprotocol}",
+        f"User-Agent: ocpp-probe/{__version__}",
+    ]
+    if authorization is not None:
+        lines.append(f"Authorization: {authorization}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
+
+
+def redacted_request(request: bytes) -> str:
+    """The request as text for a trace, with credentials replaced."""
+    out = []
+    for line in request.decode("utf-8", "replace").split("\r\n"):
+        name = line.split(":", 1)[0].strip().lower()
+        if name in ("authorization", "proxy-authorization"):
+            line = line.split(":", 1)[0] + ": <redacted>"
+        out.append(line)
+    return "\n".join(line for line in out if line)
+
+
+def head_end(buffer: bytes) -> int:
+    """Index just past the blank line that ends an HTTP head, or -1 if not there yet."""
+    index = buffer.find(b"\r\n\r\n")
+    return -1 if index < 0 else index + 4
+
+
+def parse_head(data: bytes) -> HttpHead:
+    """Parse a complete HTTP/1.x response head; UpgradeRefused if it is not one."""
+    text = data.decode("iso-8859-1")
+    lines = text.split("\r\n")
+    status_line = lines[0]
+    parts = status_line.split(" ", 2)
+    if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
+        raise UpgradeRefused(f"server did not answer with HTTP: {status_line[:60]!r}")
+    status = int(parts[1])
+    reason = parts[2].strip() if len(parts) > 2 else ""
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        if not line:
+            continue
+        name, sep, value = line.partition(":")
+        if not sep or not name.strip() or name != name.strip():
+            raise UpgradeRefused(f"malformed HTTP header line in upgrade response: {line[:60]!r}")
+        key = name.lower()
+        value = value.strip()
+        headers[key] = f"{headers[key]}, {value}" if key in headers else value
+    return HttpHead(status, reason, headers)
+
+
+def _has_token(value: str | None, token: str) -> bool:
+    return value is not None and token in (part.strip().lower() for part in value.split(","))
+
+
+def judge_response(head: HttpHead, key: str, offered: str, password_sent: bool) -> str:
+    """The negotiated subprotocol, or UpgradeRefused naming exactly what is wrong."""
+    if head.status != 101:
+        meaning = STATUS_MEANINGS.get(head.status)
+        if head.status == 401 and not password_sent:
+            meaning = "unauthorized: the CSMS wants credentials; set OCPP_PASSWORD"
+        if meaning is None and 300 <= head.status < 400:
+            location = head.header("location") or "nowhere"
+            meaning = f"redirect to {location[:120]} (chargers do not follow redirects)"
+        if meaning is None:
+            meaning = head.reason or "unexpected status"
+        raise UpgradeRefused(f"HTTP {head.status} {meaning}", head.status)
+    if not _has_token(head.header("upgrade"), "websocket"):
+        raise UpgradeRefused("101 response lacks 'Upgrade: websocket'", 101)
+    if not _has_token(head.header("connection"), "upgrade"):
+        raise UpgradeRefused("101 response lacks 'Connection: Upgrade'", 101)
+    accept = head.header("sec-websocket-accept")
+    if accept is None:
+        raise UpgradeRefused("101 response lacks Sec-WebSocket-Accept", 101)
+    if accept != accept_for(key):
+        raise UpgradeRefused("101 response has a wrong Sec-WebSocket-Accept", 101)
+    echoed = head.header("sec-websocket-protocol")
+    if echoed is None:
+        raise UpgradeRefused(
+            f"CSMS accepted the WebSocket but selected no subprotocol (offered {offered})", 101
+        )
+    if echoed.strip().lower() != offered.lower():
+        raise UpgradeRefused(
+            f"CSMS selected subprotocol {echoed.strip()[:40]!r}, not the offered {offered}", 101
+        )
+    if head.header("sec-websocket-extensions"):
+        raise UpgradeRefused("CSMS enabled a WebSocket extension the probe did not offer", 101)
+    return offered
