@@ -1,1 +1,0 @@
-"""Views of a CheckResult: each module renders the same value for one audience."""
