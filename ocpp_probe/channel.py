@@ -9,13 +9,14 @@ turned into a clear reason, and every read bounded by the check's deadline.
 from __future__ import annotations
 
 import struct
-from typing import Callable, List, Optional
+from typing import Callable
 
 from websocket import ABNF, WebSocketException
 from websocket._abnf import frame_buffer
 
 from .deadline import Deadline
 from .sockets import DeadlineSocket, DeadlineSSLSocket
+from .trace import Tracer
 
 # OCPP messages are small; the largest a CSMS may push first (a local list, a
 # charging profile) fits easily. Anything larger is refused before it is read.
@@ -34,13 +35,11 @@ CLOSE_MEANINGS = {
     1013: "try again later",
 }
 
-Tracer = Callable[[str], None]
-
 
 class ConnectionClosed(Exception):
     """The CSMS closed the WebSocket (with a close frame) or the TCP connection."""
 
-    def __init__(self, reason: str, code: Optional[int] = None) -> None:
+    def __init__(self, reason: str, code: int | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.code = code
@@ -50,7 +49,7 @@ class WebSocketViolation(Exception):
     """The CSMS broke the WebSocket protocol, or sent a message over the size cap."""
 
 
-class _CappedFrameBuffer(frame_buffer):  # type: ignore[misc]
+class _CappedFrameBuffer(frame_buffer):
     """websocket-client's frame reader, refusing a frame before reading its payload."""
 
     def __init__(self, recv: Callable[[int], bytes], cap: int) -> None:
@@ -81,7 +80,7 @@ class Channel:
         sock: DeadlineSocket | DeadlineSSLSocket,
         leftover: bytes = b"",
         max_message_bytes: int = MAX_MESSAGE_BYTES,
-        trace: Optional[Tracer] = None,
+        trace: Tracer | None = None,
     ) -> None:
         self._sock = sock
         self._pending = leftover
@@ -109,8 +108,8 @@ class Channel:
     def receive_text(self, deadline: Deadline) -> bytes:
         """The next complete text message; control frames are handled on the way."""
         self._sock.io_deadline = deadline
-        fragments: List[bytes] = []
-        first_opcode: Optional[int] = None
+        fragments: list[bytes] = []
+        first_opcode: int | None = None
         size = 0
         while True:
             try:

@@ -7,10 +7,10 @@ monotonic clock and bounded by the one deadline made here.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable, Dict, Iterator, List, Optional
 
 from .channel import Channel
 from .connection import connect, resolve, start_tls, tunnel, upgrade
@@ -28,8 +28,7 @@ from .result import BootFacts, CheckResult, Step, StepFailure, TlsFacts, Verdict
 from .settings import CheckSettings, ConfigError
 from .sockets import DeadlineSocket, DeadlineSSLSocket
 from .tls import client_context
-
-Tracer = Callable[[str], None]
+from .trace import Tracer
 
 # The close handshake is a courtesy after the verdict is known; it gets little time.
 CLOSE_BUDGET_S = 1.0
@@ -39,17 +38,17 @@ CLOSE_BUDGET_S = 1.0
 class _Progress:
     """What the check has learned so far; becomes the CheckResult."""
 
-    timings_ms: Dict[str, float] = field(default_factory=dict)
-    subprotocol: Optional[str] = None
-    remote_address: Optional[str] = None
-    tls: Optional[TlsFacts] = None
-    boot: Optional[BootFacts] = None
-    heartbeat_rtt_ms: Optional[float] = None
-    clock_offset_s: Optional[float] = None
-    csms_calls: List[str] = field(default_factory=list)
-    warnings: List[str] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    subprotocol: str | None = None
+    remote_address: str | None = None
+    tls: TlsFacts | None = None
+    boot: BootFacts | None = None
+    heartbeat_rtt_ms: float | None = None
+    clock_offset_s: float | None = None
+    csms_calls: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     # The open socket, whatever layer it has reached, so it is closed however the check ends.
-    sock: Optional[DeadlineSocket | DeadlineSSLSocket] = None
+    sock: DeadlineSocket | DeadlineSSLSocket | None = None
 
     @contextmanager
     def timed(self, step: Step) -> Iterator[None]:
@@ -71,8 +70,8 @@ def _boot_failure(boot: BootFacts) -> str:
 
 
 def _steps(
-    settings: CheckSettings, deadline: Deadline, progress: _Progress, trace: Optional[Tracer]
-) -> Optional[Channel]:
+    settings: CheckSettings, deadline: Deadline, progress: _Progress, trace: Tracer | None
+) -> Channel | None:
     """Run the steps in order; returns the open channel for closing, raises StepFailure."""
     try:
         context = client_context(settings) if settings.secure else None
@@ -83,6 +82,10 @@ def _steps(
     dial_port = settings.proxy.port if settings.proxy else settings.port
     with progress.timed(Step.RESOLVE):
         addresses = resolve(dial_host, dial_port, deadline)
+    if trace:
+        shown = ", ".join(str(address[3][0]) for address in addresses)
+        via = " (proxy)" if settings.proxy else ""
+        trace(f"* resolved {dial_host}{via} to {shown}")
 
     with progress.timed(Step.CONNECT):
         plain = progress.sock = connect(addresses, deadline)
@@ -158,14 +161,14 @@ def _close_quietly(channel: Channel, deadline: Deadline) -> None:
         pass  # the verdict is already known; a rude close does not change it
 
 
-def run_check(settings: CheckSettings, trace: Optional[Tracer] = None) -> CheckResult:
+def run_check(settings: CheckSettings, trace: Tracer | None = None) -> CheckResult:
     """Check one CSMS endpoint; never raises for anything the server or network does."""
     started_at = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     begin = time.perf_counter()
     deadline = Deadline.after(settings.timeout_s)
     progress = _Progress()
-    failure: Optional[StepFailure] = None
-    channel: Optional[Channel] = None
+    failure: StepFailure | None = None
+    channel: Channel | None = None
     try:
         channel = _steps(settings, deadline, progress, trace)
         if channel is not None:

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Mapping, NoReturn, Optional, Sequence, TextIO
+from typing import NoReturn, TextIO
 
 from . import __version__
 from .check import run_check
 from .result import CheckResult, Step, Verdict
 from .settings import DEFAULT_TIMEOUT_S, ConfigError, check_settings_from
+from .trace import stream_tracer
 
 
 @dataclass(frozen=True)
@@ -23,10 +24,10 @@ class Option:
     flag: str
     env: str
     help: str
-    metavar: Optional[str] = None  # None: a switch that sets the variable to "true"
+    metavar: str | None = None  # None: a switch that sets the variable to "true"
 
 
-OPTIONS: List[Option] = [
+OPTIONS: list[Option] = [
     Option("--url", "WS_URL", "CSMS endpoint, identity as last path segment", "URL"),
     Option("--ocpp-version", "OCPP_VERSION", "1.6 (default), 2.0.1 or 2.1", "VERSION"),
     Option("--id", "CHARGE_POINT_ID", "identity appended to the URL, percent-encoded", "ID"),
@@ -99,7 +100,7 @@ def _dest(option: Option) -> str:
     return option.flag.lstrip("-").replace("-", "_")
 
 
-def settings_values(args: argparse.Namespace, environ: Mapping[str, str]) -> Dict[str, str]:
+def settings_values(args: argparse.Namespace, environ: Mapping[str, str]) -> dict[str, str]:
     """The environment with every given flag laid over its variable."""
     values = dict(environ)
     for option in OPTIONS:
@@ -120,18 +121,6 @@ def config_failure(reason: str) -> CheckResult:
     )
 
 
-def tracer(stream: TextIO) -> Callable[[str], None]:
-    start = time.perf_counter()
-
-    def trace(line: str) -> None:
-        elapsed = (time.perf_counter() - start) * 1000
-        prefix = f"[{elapsed:9.3f} ms] "
-        stream.write(prefix + line.replace("\n", "\n" + " " * len(prefix)) + "\n")
-        stream.flush()
-
-    return trace
-
-
 def render(result: CheckResult, as_json: bool) -> str:
     if as_json:
         from .reporters.json_report import render_json
@@ -143,15 +132,31 @@ def render(result: CheckResult, as_json: bool) -> str:
 
 
 def main(
-    argv: Optional[Sequence[str]] = None,
-    environ: Optional[Mapping[str, str]] = None,
-    stdout: Optional[TextIO] = None,
-    stderr: Optional[TextIO] = None,
+    argv: Sequence[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    """Run the command line; never lets an exception escape as a traceback."""
+    out = stdout or sys.stdout
+    try:
+        return _main(argv, environ, out, stderr or sys.stderr)
+    except KeyboardInterrupt:
+        out.write("OCPP UNKNOWN - interrupted\n")
+        return Verdict.UNKNOWN.exit_code
+    except Exception as exc:  # a bug: say so in the plugin format, not as a traceback
+        out.write(f"OCPP UNKNOWN - internal error: {type(exc).__name__}: {exc}\n")
+        return Verdict.UNKNOWN.exit_code
+
+
+def _main(
+    argv: Sequence[str] | None,
+    environ: Mapping[str, str] | None,
+    out: TextIO,
+    err: TextIO,
 ) -> int:
     import os
 
-    out = stdout or sys.stdout
-    err = stderr or sys.stderr
     env = dict(os.environ) if environ is None else dict(environ)
     parser = build_parser()
     as_json = "--json" in (argv if argv is not None else sys.argv[1:])
@@ -177,7 +182,7 @@ def main(
         except ConfigError as exc:
             result = config_failure(str(exc))
         else:
-            trace = tracer(err) if args.verbose else None
+            trace = stream_tracer(err) if args.verbose else None
             result = run_check(settings, trace)
     finally:
         if demo is not None:

@@ -13,13 +13,14 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, List, Optional, Tuple
+from typing import Any
 
 from .deadline import Deadline, DeadlineExceeded
 from .result import Step, StepFailure, TlsFacts
 from .settings import CheckSettings
 from .sockets import DeadlineSocket, DeadlineSSLSocket
 from .tls import describe_ssl_error
+from .trace import Tracer
 from .upgrade import (
     MAX_HEAD_BYTES,
     UpgradeRefused,
@@ -33,16 +34,15 @@ from .upgrade import (
     redacted_request,
 )
 
-Address = Tuple[int, int, int, Tuple[Any, ...]]  # family, type, proto, sockaddr
-Tracer = Callable[[str], None]
+Address = tuple[int, int, int, tuple[Any, ...]]  # family, type, proto, sockaddr
 
 
-def _show(sockaddr: Tuple[Any, ...]) -> str:
+def _show(sockaddr: tuple[Any, ...]) -> str:
     host, port = sockaddr[0], sockaddr[1]
     return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
 
 
-def resolve(host: str, port: int, deadline: Deadline) -> List[Address]:
+def resolve(host: str, port: int, deadline: Deadline) -> list[Address]:
     """TCP addresses for host, IPv6 and IPv4, within the deadline.
 
     getaddrinfo has no timeout of its own, so it runs in a daemon thread that the
@@ -55,7 +55,7 @@ def resolve(host: str, port: int, deadline: Deadline) -> List[Address]:
     else:  # a literal address needs no lookup, nor a thread to bound one
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
         return [(family, kind, proto, sockaddr) for family, kind, proto, _, sockaddr in found]
-    outcome: List[Any] = []
+    outcome: list[Any] = []
 
     def lookup() -> None:
         try:
@@ -79,13 +79,13 @@ def resolve(host: str, port: int, deadline: Deadline) -> List[Address]:
     return addresses
 
 
-def connect(addresses: List[Address], deadline: Deadline) -> DeadlineSocket:
+def connect(addresses: list[Address], deadline: Deadline) -> DeadlineSocket:
     """A TCP connection to the first address that answers.
 
     Each remaining address gets an equal share of the time left, so one address
     that drops packets cannot use up the whole budget.
     """
-    failures: List[str] = []
+    failures: list[str] = []
     for index, (family, kind, proto, sockaddr) in enumerate(addresses):
         left = len(addresses) - index
         share = deadline.remaining() / left
@@ -110,8 +110,12 @@ def connect(addresses: List[Address], deadline: Deadline) -> DeadlineSocket:
 
 
 def read_http_head(
-    sock: DeadlineSocket | DeadlineSSLSocket, deadline: Deadline, step: Step, what: str
-) -> Tuple[bytes, bytes]:
+    sock: DeadlineSocket | DeadlineSSLSocket,
+    deadline: Deadline,
+    step: Step,
+    what: str,
+    silent_close_hint: str = "",
+) -> tuple[bytes, bytes]:
     """The HTTP response head and any bytes that followed it, within limits."""
     sock.io_deadline = deadline
     buffer = b""
@@ -125,7 +129,9 @@ def read_http_head(
             ) from None
         if not chunk:
             if not buffer:
-                raise StepFailure(step, f"connection closed by the server before the {what}")
+                raise StepFailure(
+                    step, f"connection closed by the server before the {what}{silent_close_hint}"
+                )
             raise StepFailure(step, f"connection closed in the middle of the {what}")
         buffer += chunk
         end = head_end(buffer)
@@ -169,8 +175,8 @@ def tunnel(sock: DeadlineSocket, settings: CheckSettings, deadline: Deadline) ->
 def _facts(sock: ssl.SSLSocket, verified: bool) -> TlsFacts:
     cipher = sock.cipher()
     cert = sock.getpeercert() if verified else None
-    not_after: Optional[float] = None
-    days_left: Optional[float] = None
+    not_after: float | None = None
+    days_left: float | None = None
     if cert and isinstance(cert.get("notAfter"), str):
         not_after = float(ssl.cert_time_to_seconds(str(cert["notAfter"])))
         days_left = (not_after - time.time()) / 86400
@@ -185,7 +191,7 @@ def _facts(sock: ssl.SSLSocket, verified: bool) -> TlsFacts:
 
 def start_tls(
     sock: DeadlineSocket, settings: CheckSettings, context: ssl.SSLContext, deadline: Deadline
-) -> Tuple[DeadlineSSLSocket, TlsFacts]:
+) -> tuple[DeadlineSSLSocket, TlsFacts]:
     tls_sock = context.wrap_socket(
         sock, server_hostname=settings.host, do_handshake_on_connect=False
     )
@@ -218,7 +224,7 @@ def upgrade(
     sock: DeadlineSocket | DeadlineSSLSocket,
     settings: CheckSettings,
     deadline: Deadline,
-    trace: Optional[Tracer] = None,
+    trace: Tracer | None = None,
 ) -> Upgraded:
     key = new_key()
     authorization = (
@@ -235,12 +241,19 @@ def upgrade(
     )
     if trace:
         trace("> " + redacted_request(request).replace("\n", "\n> "))
+    hint = ""
+    if isinstance(sock, ssl.SSLSocket) and settings.cert_file is None and sock.version() == "TLSv1.3":
+        # In TLS 1.3 a server checks the client certificate after the handshake has
+        # completed on our side; many just hang up instead of sending an alert.
+        hint = ": the CSMS may require a client certificate (set TLS_CERT_FILE)"
     sock.io_deadline = deadline
     try:
         sock.sendall(request)
-        head, leftover = read_http_head(sock, deadline, Step.UPGRADE, "upgrade response")
+        head, leftover = read_http_head(sock, deadline, Step.UPGRADE, "upgrade response", hint)
     except DeadlineExceeded:
         raise StepFailure(Step.UPGRADE, f"upgrade timed out after {deadline.budget_s:g} s") from None
+    except ssl.SSLEOFError:
+        raise StepFailure(Step.UPGRADE, f"connection closed by the server during the upgrade{hint}") from None
     except ssl.SSLError as exc:
         raise StepFailure(Step.UPGRADE, describe_ssl_error(exc)) from None
     except OSError as exc:

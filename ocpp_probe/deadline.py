@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable
 
 Clock = Callable[[], float]
 
@@ -50,7 +50,7 @@ class Deadline:
             raise DeadlineExceeded(self.what, self.budget_s)
         return left
 
-    def narrowed(self, seconds: Optional[float], what: str) -> Deadline:
+    def narrowed(self, seconds: float | None, what: str) -> Deadline:
         """A child deadline that ends after ``seconds`` or with this one, whichever is first.
 
         The child keeps the parent's name when the parent ends first, so a timeout

@@ -11,7 +11,7 @@ import socket
 import socketserver
 import threading
 from datetime import datetime, timezone
-from typing import Any, Optional, Tuple
+from typing import Any
 
 import orjson
 from websocket import ABNF
@@ -27,7 +27,7 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def answer_for(message: Any) -> Optional[bytes]:
+def answer_for(message: Any) -> bytes | None:
     """The demo CSMS's reply to one decoded OCPP-J message, or None for no reply."""
     if not isinstance(message, list) or len(message) != 4 or message[0] != 2:
         return None
@@ -88,16 +88,17 @@ class _Handler(socketserver.BaseRequestHandler):
         frames = frame_buffer(recv, False)
         while True:
             frame = frames.recv_frame()
+            data = frame.data if isinstance(frame.data, bytes) else frame.data.encode()
             if frame.opcode == ABNF.OPCODE_CLOSE:
-                self.request.sendall(_server_frame(frame.data[:2], ABNF.OPCODE_CLOSE))
+                self.request.sendall(_server_frame(data[:2], ABNF.OPCODE_CLOSE))
                 return
             if frame.opcode == ABNF.OPCODE_PING:
-                self.request.sendall(_server_frame(frame.data, ABNF.OPCODE_PONG))
+                self.request.sendall(_server_frame(data, ABNF.OPCODE_PONG))
                 continue
             if frame.opcode != ABNF.OPCODE_TEXT:
                 continue
             try:
-                reply = answer_for(orjson.loads(frame.data))
+                reply = answer_for(orjson.loads(data))
             except orjson.JSONDecodeError:
                 reply = None
             if reply is not None:
@@ -118,23 +119,29 @@ class _Server(socketserver.ThreadingTCPServer):
         pass  # a client that leaves mid-frame is not worth a traceback in a demo
 
 
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
 class DemoCsms:
     """Runs the demo CSMS in a background thread: ``with DemoCsms() as csms: csms.url``."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._server = _Server((host, port), _Handler)
+        server_class = _Server6 if ":" in host else _Server
+        self._server = server_class((host, port), _Handler)
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="ocpp-probe-demo-csms", daemon=True
         )
 
     @property
-    def address(self) -> Tuple[str, int]:
+    def address(self) -> tuple[str, int]:
         host, port = self._server.server_address[:2]
         return str(host), int(port)
 
     def url(self, identity: str = "DEMO-CP-1") -> str:
         host, port = self.address
-        return f"ws://{host}:{port}/ocpp/{identity}"
+        shown = f"[{host}]" if ":" in host else host
+        return f"ws://{shown}:{port}/ocpp/{identity}"
 
     def __enter__(self) -> DemoCsms:
         self._thread.start()

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import ssl
 from dataclasses import dataclass, field
-from typing import Callable, List, Optional
 
 from .channel import Channel, ConnectionClosed, WebSocketViolation
 from .deadline import Deadline, DeadlineExceeded
 from .result import Step, StepFailure
-from .tls import describe_ssl_error
 from .rpc import (
     Call,
     CallError,
@@ -28,9 +26,9 @@ from .rpc import (
     new_message_id,
     parse_frame,
 )
+from .tls import describe_ssl_error
+from .trace import Tracer
 from .versions import OcppVersion
-
-Tracer = Callable[[str], None]
 
 
 def _waited_too_long(exc: DeadlineExceeded, action: str) -> str:
@@ -43,8 +41,8 @@ def _waited_too_long(exc: DeadlineExceeded, action: str) -> str:
 class Exchange:
     channel: Channel
     version: OcppVersion
-    trace: Optional[Tracer] = None
-    csms_calls: List[str] = field(default_factory=list)
+    trace: Tracer | None = None
+    csms_calls: list[str] = field(default_factory=list)
 
     def _note(self, line: str) -> None:
         if self.trace is not None:

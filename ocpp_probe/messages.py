@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import Enum
-from typing import Any, Optional
+from typing import Any
 
 from .rpc import Payload
 from .versions import OcppVersion
@@ -45,7 +45,7 @@ class BootResponse:
     status: BootStatus
     interval_s: int
     current_time: datetime
-    reason_code: Optional[str] = None  # 2.x statusInfo.reasonCode, when given
+    reason_code: str | None = None  # 2.x statusInfo.reasonCode, when given
 
 
 def boot_notification_payload(version: OcppVersion, model: str, vendor: str) -> Payload:
@@ -58,13 +58,14 @@ def heartbeat_payload() -> Payload:
     return {}
 
 
-def parse_date_time(value: str) -> Optional[datetime]:
+def parse_date_time(value: str) -> datetime | None:
     """An aware UTC datetime, or None when the text is not an RFC 3339 date-time."""
     if not _DATE_TIME.match(value):
         return None
     text = value.replace("z", "Z").replace("Z", "+00:00").replace("t", "T")
-    # fromisoformat before 3.11 takes at most six fraction digits.
-    text = re.sub(r"(\.\d{6})\d+", r"\1", text)
+    # fromisoformat before 3.11 takes only 3 or 6 fraction digits and only +HH:MM.
+    text = re.sub(r"\.(\d+)", lambda m: "." + (m.group(1) + "00000")[:6], text)
+    text = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", text)
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from enum import Enum
-from typing import Dict, List, Optional
 
 
 class Verdict(Enum):
@@ -45,7 +44,7 @@ class StepFailure(Exception):
         step: Step,
         reason: str,
         verdict: Verdict = Verdict.CRITICAL,
-        http_status: Optional[int] = None,
+        http_status: int | None = None,
     ) -> None:
         super().__init__(reason)
         self.step = step
@@ -56,19 +55,19 @@ class StepFailure(Exception):
 
 @dataclass(frozen=True)
 class TlsFacts:
-    version: Optional[str] = None
-    cipher: Optional[str] = None
-    cert_not_after: Optional[float] = None  # epoch seconds of the leaf's notAfter
-    cert_days_left: Optional[float] = None
+    version: str | None = None
+    cipher: str | None = None
+    cert_not_after: float | None = None  # epoch seconds of the leaf's notAfter
+    cert_days_left: float | None = None
     verified: bool = True  # False when the user switched verification off
 
 
 @dataclass(frozen=True)
 class BootFacts:
     status: str
-    interval_s: Optional[int] = None
-    current_time: Optional[str] = None
-    reason_code: Optional[str] = None
+    interval_s: int | None = None
+    current_time: str | None = None
+    reason_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,21 +75,21 @@ class CheckResult:
     verdict: Verdict
     target: str  # the endpoint URL, never with credentials in it
     ocpp_version: str
-    failed_step: Optional[Step] = None
+    failed_step: Step | None = None
     reason: str = ""
     # Milliseconds per step that ran (finished or failed), in check order.
-    timings_ms: Dict[str, float] = field(default_factory=dict)
+    timings_ms: dict[str, float] = field(default_factory=dict)
     total_ms: float = 0.0
-    subprotocol: Optional[str] = None
-    http_status: Optional[int] = None
-    remote_address: Optional[str] = None
-    tls: Optional[TlsFacts] = None
-    boot: Optional[BootFacts] = None
-    heartbeat_rtt_ms: Optional[float] = None
-    clock_offset_s: Optional[float] = None  # CSMS clock minus local clock
-    csms_calls: List[str] = field(default_factory=list)  # actions the CSMS sent us first
-    warnings: List[str] = field(default_factory=list)
-    started_at: Optional[str] = None  # UTC ISO 8601, for logs and JSON consumers
+    subprotocol: str | None = None
+    http_status: int | None = None
+    remote_address: str | None = None
+    tls: TlsFacts | None = None
+    boot: BootFacts | None = None
+    heartbeat_rtt_ms: float | None = None
+    clock_offset_s: float | None = None  # CSMS clock minus local clock
+    csms_calls: list[str] = field(default_factory=list)  # actions the CSMS sent us first
+    warnings: list[str] = field(default_factory=list)
+    started_at: str | None = None  # UTC ISO 8601, for logs and JSON consumers
 
     @property
     def ok(self) -> bool:
@@ -101,9 +100,9 @@ class CheckResult:
 class Thresholds:
     """Limits that turn a passing check into a WARNING."""
 
-    rtt_warn_ms: Optional[float] = None
-    cert_warn_days: Optional[float] = 14.0
-    clock_warn_s: Optional[float] = None
+    rtt_warn_ms: float | None = None
+    cert_warn_days: float | None = 14.0
+    clock_warn_s: float | None = None
 
 
 def judged(result: CheckResult, limits: Thresholds) -> CheckResult:

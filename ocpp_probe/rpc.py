@@ -10,13 +10,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any, Dict, Optional, Union
+from typing import Any, Union
 
 import orjson
 
 from .versions import OcppVersion
 
-Payload = Dict[str, Any]
+Payload = dict[str, Any]
 
 
 class MessageType(IntEnum):
@@ -127,7 +127,7 @@ def _expect_string(value: Any, what: str) -> str:
     return value
 
 
-def parse_frame(data: Union[str, bytes], version: OcppVersion) -> Frame:
+def parse_frame(data: str | bytes, version: OcppVersion) -> Frame:
     """Decode one WebSocket text message into an OCPP-J frame, or raise FrameViolation."""
     try:
         decoded = orjson.loads(data)
@@ -205,7 +205,7 @@ def describe(frame: Frame) -> str:
     return f"message type {frame.type_number} (ignored)"
 
 
-def matches(frame: Frame, message_id: str) -> Optional[Union[CallResult, CallError]]:
+def matches(frame: Frame, message_id: str) -> CallResult | CallError | None:
     """The frame if it answers the CALL with ``message_id``, else None."""
     if isinstance(frame, (CallResult, CallError)) and frame.message_id == message_id:
         if isinstance(frame, CallError) and frame.about_result:

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import os
 import urllib.parse
-
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping, Optional, Tuple
 
 from .messages import MODEL_MAX, VENDOR_MAX
 from .result import Thresholds
@@ -41,7 +40,7 @@ class ConfigError(ValueError):
 class Proxy:
     host: str
     port: int
-    authorization: Optional[str] = field(default=None, repr=False)  # a secret
+    authorization: str | None = field(default=None, repr=False)  # a secret
 
     @property
     def display(self) -> str:
@@ -61,17 +60,17 @@ class CheckSettings:
     vendor: str = DEFAULT_VENDOR
     timeout_s: float = DEFAULT_TIMEOUT_S
     response_timeout_s: float = DEFAULT_RESPONSE_TIMEOUT_MS / 1000
-    password: Optional[str] = field(default=None, repr=False)
-    ca_file: Optional[str] = None
-    cert_file: Optional[str] = None
-    key_file: Optional[str] = None
+    password: str | None = field(default=None, repr=False)
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
     insecure: bool = False
-    proxy: Optional[Proxy] = None
+    proxy: Proxy | None = None
     accept_pending: bool = False
     thresholds: Thresholds = field(default_factory=Thresholds)
 
 
-def _text(values: Mapping[str, str], name: str) -> Optional[str]:
+def _text(values: Mapping[str, str], name: str) -> str | None:
     """The value of a setting, or None when unset or empty."""
     value = values.get(name)
     if value is None or value.strip() == "":
@@ -88,7 +87,7 @@ def parse_bool(values: Mapping[str, str], name: str) -> bool:
     raise ConfigError(name, f"must be true or false, got {value!r}")
 
 
-def parse_positive(values: Mapping[str, str], name: str, unit: str) -> Optional[float]:
+def parse_positive(values: Mapping[str, str], name: str, unit: str) -> float | None:
     text = _text(values, name)
     if text is None:
         return None
@@ -101,7 +100,7 @@ def parse_positive(values: Mapping[str, str], name: str, unit: str) -> Optional[
     return number
 
 
-def _readable_file(values: Mapping[str, str], name: str) -> Optional[str]:
+def _readable_file(values: Mapping[str, str], name: str) -> str | None:
     path = _text(values, name)
     if path is None:
         return None
@@ -130,7 +129,7 @@ def _read_password_file(path: str) -> str:
     return password
 
 
-def _endpoint(values: Mapping[str, str]) -> Tuple[urllib.parse.SplitResult, str, str]:
+def _endpoint(values: Mapping[str, str]) -> tuple[urllib.parse.SplitResult, str, str]:
     """The parsed endpoint URL with the identity in it, and the decoded identity."""
     raw = _text(values, "WS_URL")
     if raw is None:
@@ -151,7 +150,9 @@ def _endpoint(values: Mapping[str, str]) -> Tuple[urllib.parse.SplitResult, str,
         )
     if parts.fragment:
         raise ConfigError("WS_URL", "must not have a #fragment")
-    path = parts.path
+    # A raw space or other character not allowed in a URL path would break the
+    # request line; encode those, keeping any %-escapes the user already wrote.
+    path = urllib.parse.quote(parts.path, safe="/%:@!$&'()*+,;=-._~")
     identity_setting = _text(values, "CHARGE_POINT_ID")
     if identity_setting is not None:
         identity = identity_setting
@@ -169,7 +170,7 @@ def _endpoint(values: Mapping[str, str]) -> Tuple[urllib.parse.SplitResult, str,
     return parts._replace(path=path), identity, path
 
 
-def _proxy(values: Mapping[str, str], secure: bool, host: str) -> Optional[Proxy]:
+def _proxy(values: Mapping[str, str], secure: bool, host: str) -> Proxy | None:
     explicit = _text(values, "PROBE_PROXY")
     if explicit is not None:
         if explicit.lower() in ("none", "off", "direct"):
@@ -202,7 +203,7 @@ def _proxy(values: Mapping[str, str], secure: bool, host: str) -> Optional[Proxy
 
 def _environment_proxy(
     values: Mapping[str, str], secure: bool, host: str
-) -> Optional[Tuple[str, str]]:
+) -> tuple[str, str] | None:
     """The usual proxy variables, as curl reads them, honouring NO_PROXY."""
     names = ("HTTPS_PROXY", "https_proxy") if secure else ("HTTP_PROXY", "http_proxy")
     for name in (*names, "ALL_PROXY", "all_proxy"):
@@ -233,7 +234,8 @@ def check_settings_from(values: Mapping[str, str]) -> CheckSettings:
     secure = parts.scheme.lower() == "wss"
     host = parts.hostname or ""
     port = parts.port or (443 if secure else 80)
-    resource = (path or "/") + (f"?{parts.query}" if parts.query else "")
+    query = urllib.parse.quote(parts.query, safe="/%:@!$&'()*+,;=-._~?")
+    resource = (path or "/") + (f"?{query}" if query else "")
     url = urllib.parse.urlunsplit(parts._replace(scheme=parts.scheme.lower()))
 
     version_text = _text(values, "OCPP_VERSION") or "1.6"
@@ -260,7 +262,7 @@ def check_settings_from(values: Mapping[str, str]) -> CheckSettings:
 
     password_file = _text(values, "OCPP_PASSWORD_FILE")
     if password_file is not None:
-        password: Optional[str] = _read_password_file(password_file)
+        password: str | None = _read_password_file(password_file)
     else:
         # Passwords are taken as given: leading or trailing spaces may be part of one.
         password = values.get("OCPP_PASSWORD") or None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import socket
 import ssl
-from typing import Any, Optional
+from typing import Any
 
 from .deadline import Deadline, DeadlineExceeded
 
@@ -18,7 +18,7 @@ from .deadline import Deadline, DeadlineExceeded
 class _DeadlineIO:
     """Mixin for socket classes: ``io_deadline`` bounds every blocking call."""
 
-    io_deadline: Optional[Deadline] = None
+    io_deadline: Deadline | None = None
 
     def _arm(self) -> None:
         deadline = self.io_deadline
@@ -57,7 +57,7 @@ class DeadlineSocket(_DeadlineIO, socket.socket):
     pass
 
 
-class DeadlineSSLSocket(_DeadlineIO, ssl.SSLSocket):
+class DeadlineSSLSocket(_DeadlineIO, ssl.SSLSocket):  # type: ignore[misc]
     def do_handshake(self, block: bool = False) -> None:
         self._arm()
         try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import ssl
-from typing import Optional
 
 from .settings import CheckSettings, ConfigError
 from .sockets import DeadlineSSLSocket
@@ -20,7 +19,7 @@ SYSTEM_CA_FILES = (
 )
 
 
-def system_ca_file() -> Optional[str]:
+def system_ca_file() -> str | None:
     """The CA bundle to trust when none is configured: SSL_CERT_FILE, else the system's."""
     explicit = os.environ.get("SSL_CERT_FILE")
     if explicit:

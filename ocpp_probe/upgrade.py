@@ -12,7 +12,6 @@ import base64
 import hashlib
 import os
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
 
 from . import __version__
 
@@ -40,7 +39,7 @@ STATUS_MEANINGS = {
 class UpgradeRefused(Exception):
     """The server's answer to the upgrade request is not a valid WebSocket handshake."""
 
-    def __init__(self, reason: str, status: Optional[int] = None) -> None:
+    def __init__(self, reason: str, status: int | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.status = status
@@ -51,9 +50,9 @@ class HttpHead:
     status: int
     reason: str
     # Lower-case names; repeated headers joined with ", " as RFC 9110 allows.
-    headers: Dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
 
-    def header(self, name: str) -> Optional[str]:
+    def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
 
 
@@ -88,9 +87,9 @@ def build_request(
     host: str,
     subprotocol: str,
     key: str,
-    authorization: Optional[str] = None,
+    authorization: str | None = None,
 ) -> bytes:
-    lines: List[str] = [
+    lines: list[str] = [
         f"GET {resource} HTTP/1.1",
         f"Host: {host}",
         "Upgrade: websocket",
@@ -132,7 +131,7 @@ def parse_head(data: bytes) -> HttpHead:
         raise UpgradeRefused(f"server did not answer with HTTP: {status_line[:60]!r}")
     status = int(parts[1])
     reason = parts[2].strip() if len(parts) > 2 else ""
-    headers: Dict[str, str] = {}
+    headers: dict[str, str] = {}
     for line in lines[1:]:
         if not line:
             continue
@@ -145,7 +144,7 @@ def parse_head(data: bytes) -> HttpHead:
     return HttpHead(status, reason, headers)
 
 
-def _has_token(value: Optional[str], token: str) -> bool:
+def _has_token(value: str | None, token: str) -> bool:
     return value is not None and token in (part.strip().lower() for part in value.split(","))
 
 

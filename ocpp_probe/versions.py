@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import FrozenSet
 
 _COMMON_ACTIONS = frozenset(
     """Authorize BootNotification CancelReservation CertificateSigned ChangeAvailability
@@ -64,11 +63,11 @@ class OcppVersion(Enum):
                 return version
         raise ValueError(text)
 
-    def message_types(self) -> FrozenSet[int]:
+    def message_types(self) -> frozenset[int]:
         # CALLRESULTERROR (5) and SEND (6) exist only from OCPP 2.1 on.
         return frozenset({2, 3, 4, 5, 6}) if self is OcppVersion.V21 else frozenset({2, 3, 4})
 
-    def actions(self) -> FrozenSet[str]:
+    def actions(self) -> frozenset[str]:
         """Every action name this version defines, in either direction."""
         if self is OcppVersion.V16:
             return _V16_ACTIONS

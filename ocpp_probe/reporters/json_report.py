@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any, Dict
+from typing import Any
 
 import orjson
 
@@ -11,7 +11,7 @@ from .. import __version__
 from ..result import CheckResult
 
 
-def result_document(result: CheckResult) -> Dict[str, Any]:
+def result_document(result: CheckResult) -> dict[str, Any]:
     return {
         "verdict": result.verdict.name,
         "exit_code": result.verdict.exit_code,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import List
-
 from ..result import CheckResult, Step, Verdict
 
 
@@ -16,7 +14,7 @@ def summary(result: CheckResult) -> str:
     if result.verdict in (Verdict.CRITICAL, Verdict.UNKNOWN):
         step = result.failed_step.value if result.failed_step else "check"
         return f"{step} failed: {result.reason}"
-    parts: List[str] = []
+    parts: list[str] = []
     protocol = result.subprotocol or f"ocpp{result.ocpp_version}"
     if result.boot is not None:
         parts.append(f"{protocol} BootNotification {result.boot.status}")

@@ -1,0 +1,25 @@
+"""The -v trace: steps and frames as they happen, for a person diagnosing a CSMS.
+
+The check only calls a Tracer it was given; what a trace line looks like and where
+it goes is decided here. Credentials never reach a tracer (see upgrade.redacted_request).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable, TextIO
+
+Tracer = Callable[[str], None]
+
+
+def stream_tracer(stream: TextIO) -> Tracer:
+    """A tracer writing each line to ``stream`` with milliseconds since it was made."""
+    start = time.perf_counter()
+
+    def trace(line: str) -> None:
+        elapsed = (time.perf_counter() - start) * 1000
+        prefix = f"[{elapsed:9.3f} ms] "
+        stream.write(prefix + line.replace("\n", "\n" + " " * len(prefix)) + "\n")
+        stream.flush()
+
+    return trace
