@@ -20,7 +20,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -28,9 +27,11 @@ sys.path.insert(0, str(REPO))
 from ocpp_probe.demo import DemoCsms  # noqa: E402
 
 
-def run_once(cmd: List[str], env: Dict[str, str]) -> Dict[str, float]:
+def run_once(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=str(REPO))
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=str(REPO)
+    )
     out = proc.stdout.read() if proc.stdout else b""
     err = proc.stderr.read() if proc.stderr else b""
     _, status, usage = os.wait4(proc.pid, 0)
@@ -42,7 +43,9 @@ def run_once(cmd: List[str], env: Dict[str, str]) -> Dict[str, float]:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--rounds", type=int, default=40)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--binary", default=str(REPO / "dist" / "ocpp-probe-linux-amd64"))
@@ -52,17 +55,24 @@ def main() -> int:
 
     node_dir = REPO / "bench" / "node-probe"
     if not (node_dir / "node_modules" / "ws").is_dir():
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--prefix", str(node_dir)], check=True)
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund", "--prefix", str(node_dir)], check=True
+        )
 
     commands = {
         "binary": [args.binary],
         "python": [args.python, str(REPO / "probe.py")],
         "node": [args.node, str(node_dir / "probe.mjs")],
     }
-    results: Dict[str, List[Dict[str, float]]] = {name: [] for name in commands}
+    results: dict[str, list[dict[str, float]]] = {name: [] for name in commands}
     with DemoCsms() as csms:
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp"),
-               "TMPDIR": os.environ.get("TMPDIR", "/tmp"), "WS_URL": csms.url("BENCH-CP"), "LANG": "C"}
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": os.environ.get("HOME", "/tmp"),
+            "TMPDIR": os.environ.get("TMPDIR", "/tmp"),
+            "WS_URL": csms.url("BENCH-CP"),
+            "LANG": "C",
+        }
         rng = random.Random(20261125)
         for i in range(args.warmup + args.rounds):
             order = list(commands)
@@ -72,10 +82,14 @@ def main() -> int:
                 if i >= args.warmup:
                     results[name].append(sample)
 
-    med = {name: {k: statistics.median(s[k] for s in samples) for k in ("wall", "cpu", "rss_mib")}
-           for name, samples in results.items()}
+    med = {
+        name: {k: statistics.median(s[k] for s in samples) for k in ("wall", "cpu", "rss_mib")}
+        for name, samples in results.items()
+    }
     size = os.path.getsize(args.binary) / 1e6
-    print(f"{args.rounds} paired rounds (+{args.warmup} warm-up), loopback demo CSMS, {os.cpu_count()} CPUs")
+    print(
+        f"{args.rounds} paired rounds (+{args.warmup} warm-up), loopback demo CSMS, {os.cpu_count()} CPUs"
+    )
     print(f"{'':8} {'wall ms':>9} {'cpu ms':>9} {'peak RSS MiB':>13}")
     for name in commands:
         m = med[name]
@@ -84,8 +98,10 @@ def main() -> int:
         # Median of the per-round ratios (paired), not the ratio of medians.
         ratios = [x["wall"] / y["wall"] for x, y in zip(results[a], results[b])]
         cpu = [x["cpu"] / y["cpu"] for x, y in zip(results[a], results[b])]
-        print(f"{a}/{b}: wall {statistics.median(ratios):.2f}x, cpu {statistics.median(cpu):.2f}x, "
-              f"RSS {med[a]['rss_mib'] / med[b]['rss_mib']:.2f}x")
+        print(
+            f"{a}/{b}: wall {statistics.median(ratios):.2f}x, cpu {statistics.median(cpu):.2f}x, "
+            f"RSS {med[a]['rss_mib'] / med[b]['rss_mib']:.2f}x"
+        )
     print(f"binary size: {size:.1f} MB ({os.path.basename(args.binary)})")
     return 0
 

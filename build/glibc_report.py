@@ -21,14 +21,13 @@ import re
 import subprocess
 import sys
 import tempfile
-from typing import Dict, List, Optional, Tuple
 
 VERSION_RE = re.compile(r"\bGLIBC_(\d+)\.(\d+)(?:\.(\d+))?\b")
 
-Version = Tuple[int, ...]
+Version = tuple[int, ...]
 
 
-def needed_versions(path: str) -> List[Version]:
+def needed_versions(path: str) -> list[Version]:
     """GLIBC_* versions named in the file's version references (what it needs)."""
     out = subprocess.run(
         ["objdump", "-p", path], capture_output=True, text=True, check=False
@@ -52,7 +51,7 @@ def is_elf(path: str) -> bool:
         return False
 
 
-def fmt(v: Optional[Version]) -> str:
+def fmt(v: Version | None) -> str:
     return "none" if v is None else "GLIBC_" + ".".join(str(x) for x in v)
 
 
@@ -75,11 +74,11 @@ def extract_staticx(binary: str, into: str) -> bool:
     return True
 
 
-def unpack(binary: str, into: str) -> Tuple[List[str], List[str], Optional[str]]:
+def unpack(binary: str, into: str) -> tuple[list[str], list[str], str | None]:
     """Returns (staticx layer files, PyInstaller archive files, bundled libc version)."""
     sx_dir = os.path.join(into, "staticx")
     os.mkdir(sx_dir)
-    sx_files: List[str] = []
+    sx_files: list[str] = []
     prog = binary
     libc_version = None
     if extract_staticx(binary, sx_dir):
@@ -93,7 +92,9 @@ def unpack(binary: str, into: str) -> Tuple[List[str], List[str], Optional[str]]
         if os.path.exists(libc):
             out = subprocess.run(["objdump", "-p", libc], capture_output=True, text=True).stdout
             defined = out.split("Version definitions:", 1)[-1].split("Version References:", 1)[0]
-            versions = [tuple(int(x) for x in m.groups() if x) for m in VERSION_RE.finditer(defined)]
+            versions = [
+                tuple(int(x) for x in m.groups() if x) for m in VERSION_RE.finditer(defined)
+            ]
             libc_version = fmt(max(versions)) if versions else None
         sx_files = [f for f in sx_files if os.path.realpath(f) != prog]
 
@@ -117,19 +118,21 @@ def unpack(binary: str, into: str) -> Tuple[List[str], List[str], Optional[str]]
     return sx_files, pyi_files, libc_version
 
 
-def report(binary: str) -> Dict[str, object]:
+def report(binary: str) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="glibc-report-") as tmp:
         sx_files, pyi_files, libc_version = unpack(binary, tmp)
-        per_file: Dict[str, str] = {}
-        pyi_max: Optional[Version] = None
+        per_file: dict[str, str] = {}
+        pyi_max: Version | None = None
         for path in pyi_files:
             versions = needed_versions(path)
             top = max(versions) if versions else None
-            label = "bootloader" if path == pyi_files[0] else os.path.basename(path).replace("__", "/")
+            label = (
+                "bootloader" if path == pyi_files[0] else os.path.basename(path).replace("__", "/")
+            )
             per_file[label] = fmt(top)
             if top is not None and (pyi_max is None or top > pyi_max):
                 pyi_max = top
-        sx_max: Optional[Version] = None
+        sx_max: Version | None = None
         for path in sx_files:
             versions = needed_versions(path)
             top = max(versions) if versions else None
@@ -145,7 +148,7 @@ def report(binary: str) -> Dict[str, object]:
         }
 
 
-def main(argv: List[str]) -> int:
+def main(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__)
         return 2
@@ -154,7 +157,9 @@ def main(argv: List[str]) -> int:
         print(json.dumps(doc, indent=2))
         return 0
     print(f"{doc['binary']}: staticx={doc['staticx_wrapped']} bundled glibc={doc['bundled_glibc']}")
-    print(f"  highest GLIBC symbol needed by the bundled files: {doc['max_glibc_needed_by_bundled_files']}")
+    print(
+        f"  highest GLIBC symbol needed by the bundled files: {doc['max_glibc_needed_by_bundled_files']}"
+    )
     for name, version in list(doc["per_file"].items())[:8]:  # type: ignore[union-attr]
         print(f"    {version:12} {name}")
     return 0

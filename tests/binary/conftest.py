@@ -17,9 +17,9 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Sequence
 
 import pytest
 import trustme
@@ -46,7 +46,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def selected_arches(config: pytest.Config) -> List[str]:
+def selected_arches(config: pytest.Config) -> list[str]:
     raw = config.getoption("--binary-arch")
     if raw is None:
         return list(ALL_ARCHES) if IN_CI else [native_arch()]
@@ -67,7 +67,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 AMD64_ONLY_FIXTURES = {"amd64_binary", "amd64_runner"}
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests of the amd64 binary alone (end-to-end against source, bullseye, glibc) are
     deselected, visibly, when --binary-arch leaves amd64 out (e.g. on an arm64 runner)."""
     if "amd64" in selected_arches(config):
@@ -89,7 +89,7 @@ def binary_path(arch: str) -> Path:
     return dist_dir() / f"ocpp-probe-linux-{arch}"
 
 
-_built: Dict[str, Path] = {}
+_built: dict[str, Path] = {}
 
 
 def require_binary(arch: str) -> Path:
@@ -132,7 +132,7 @@ class Run:
     returncode: int
     stdout: str
     stderr: str
-    leftovers: List[str]
+    leftovers: list[str]
 
     def json(self) -> dict:
         return json.loads(self.stdout)
@@ -171,7 +171,7 @@ class BinaryRunner:
         self.empty_bin.mkdir(exist_ok=True)
         self._count = 0
 
-    def env(self, tmpdir: Path, extra: Optional[Dict[str, str]]) -> Dict[str, str]:
+    def env(self, tmpdir: Path, extra: dict[str, str] | None) -> dict[str, str]:
         env = {
             "PATH": str(self.empty_bin),  # no python3 (nor anything else) to fall back on
             "HOME": str(self.base),
@@ -193,9 +193,9 @@ class BinaryRunner:
     def run(
         self,
         args: Sequence[str],
-        env: Optional[Dict[str, str]] = None,
+        env: dict[str, str] | None = None,
         timeout: float = 120,
-        cwd: Optional[Path] = None,
+        cwd: Path | None = None,
     ) -> Run:
         tmpdir = self.new_tmpdir()
         proc = subprocess.run(
@@ -208,7 +208,7 @@ class BinaryRunner:
         )
         return Run(proc.returncode, proc.stdout, proc.stderr, self.leftovers(tmpdir))
 
-    def start(self, args: Sequence[str], env: Optional[Dict[str, str]] = None):  # type: ignore[no-untyped-def]
+    def start(self, args: Sequence[str], env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
         tmpdir = self.new_tmpdir()
         proc = subprocess.Popen(
             [str(self.path), *args],
@@ -222,7 +222,7 @@ class BinaryRunner:
         return proc, tmpdir
 
     @staticmethod
-    def leftovers(tmpdir: Path) -> List[str]:
+    def leftovers(tmpdir: Path) -> list[str]:
         found = sorted(str(p.relative_to(tmpdir)) for p in tmpdir.rglob("*"))
         if str(tmpdir).startswith("/dev/shm/"):
             shutil.rmtree(tmpdir, ignore_errors=True)
@@ -284,4 +284,13 @@ def send_signal(proc: subprocess.Popen, sig: int, group: bool) -> None:  # type:
         proc.send_signal(sig)
 
 
-__all__ = ["REPO", "BinaryRunner", "Run", "is_tmpfs", "native_arch", "send_signal", "signal", "wait_for"]
+__all__ = [
+    "REPO",
+    "BinaryRunner",
+    "Run",
+    "is_tmpfs",
+    "native_arch",
+    "send_signal",
+    "signal",
+    "wait_for",
+]

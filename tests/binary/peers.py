@@ -10,7 +10,6 @@ from __future__ import annotations
 import socket
 import ssl
 import threading
-from typing import List, Optional, Tuple
 
 from ocpp_probe.demo import DemoCsms
 
@@ -34,7 +33,7 @@ class _Acceptor:
         self.sock.listen(16)
         self.port = int(self.sock.getsockname()[1])
         self.accepted = threading.Event()
-        self._clients: List[socket.socket] = []
+        self._clients: list[socket.socket] = []
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
     def _loop(self) -> None:
@@ -105,14 +104,14 @@ class HttpRefuser(_Acceptor):
 class TlsFront(_Acceptor):
     """TLS terminator in front of a plain backend (the demo CSMS): wss:// for the probe."""
 
-    def __init__(self, context: ssl.SSLContext, backend: Tuple[str, int]) -> None:
+    def __init__(self, context: ssl.SSLContext, backend: tuple[str, int]) -> None:
         super().__init__()
         self.context = context
         self.backend = backend
-        self.handshake_errors: List[str] = []
+        self.handshake_errors: list[str] = []
 
     def handle(self, client: socket.socket) -> None:
-        tls: Optional[ssl.SSLSocket] = None
+        tls: ssl.SSLSocket | None = None
         try:
             client.settimeout(10)
             tls = self.context.wrap_socket(client, server_side=True)

@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 from contextlib import ExitStack
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Optional
 
 import pytest
 
@@ -18,28 +18,45 @@ from .conftest import REPO
 from .peers import HttpRefuser, SilentServer, TlsFront, free_port
 
 # name -> (exit code, verdict, failed step, reason predicate)
-Case = Tuple[int, str, Optional[str], Callable[[Optional[str]], bool]]
+Case = tuple[int, str, Optional[str], Callable[[Optional[str]], bool]]
 
-CASES: Dict[str, Case] = {
+CASES: dict[str, Case] = {
     "accepted-1.6": (0, "OK", None, lambda r: r is None),
     "accepted-2.0.1": (0, "OK", None, lambda r: r is None),
     "accepted-2.1": (0, "OK", None, lambda r: r is None),
     "wss-ca-file": (0, "OK", None, lambda r: r is None),
     "wss-ssl-cert-file": (0, "OK", None, lambda r: r is None),
-    "wss-untrusted": (2, "CRITICAL", "tls", lambda r: r.startswith("server certificate not trusted")),
-    "refused": (2, "CRITICAL", "connect", lambda r: r.startswith("connection refused by 127.0.0.1:")),
+    "wss-untrusted": (
+        2,
+        "CRITICAL",
+        "tls",
+        lambda r: r.startswith("server certificate not trusted"),
+    ),
+    "refused": (
+        2,
+        "CRITICAL",
+        "connect",
+        lambda r: r.startswith("connection refused by 127.0.0.1:"),
+    ),
     "timeout": (2, "CRITICAL", "upgrade", lambda r: "timed out" in r),
     "http-404": (2, "CRITICAL", "upgrade", lambda r: r.startswith("HTTP 404")),
     "no-url": (3, "UNKNOWN", "config", lambda r: r.startswith("WS_URL: is required")),
     "bad-scheme": (3, "UNKNOWN", "config", lambda r: r.startswith("WS_URL: must start with ws://")),
-    "bad-flag": (3, "UNKNOWN", "config", lambda r: r.startswith("usage: unrecognized arguments: --bogus")),
+    "bad-flag": (
+        3,
+        "UNKNOWN",
+        "config",
+        lambda r: r.startswith("usage: unrecognized arguments: --bogus"),
+    ),
 }
 
 
-def setup_case(name: str, stack: ExitStack, demo, server_context, ca_file, empty_ca) -> Tuple[List[str], Dict[str, str]]:  # type: ignore[no-untyped-def]
+def setup_case(
+    name: str, stack: ExitStack, demo, server_context, ca_file, empty_ca
+) -> tuple[list[str], dict[str, str]]:  # type: ignore[no-untyped-def]
     args = ["--json"]
     # An empty system store for the untrusted case, so the host's own CA bundle plays no part.
-    env: Dict[str, str] = {}
+    env: dict[str, str] = {}
     if name.startswith("accepted-"):
         env = {"WS_URL": demo.url("CP-E2E"), "OCPP_VERSION": name.split("-", 1)[1]}
     elif name.startswith("wss-"):
@@ -64,12 +81,21 @@ def setup_case(name: str, stack: ExitStack, demo, server_context, ca_file, empty
     return args, env
 
 
-def source_run(args: List[str], env: Dict[str, str], tmp: str) -> Tuple[int, dict]:
-    full = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": tmp, "TMPDIR": tmp, "LANG": "C"}
+def source_run(args: list[str], env: dict[str, str], tmp: str) -> tuple[int, dict]:
+    full = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": tmp,
+        "TMPDIR": tmp,
+        "LANG": "C",
+    }
     full.update(env)
     proc = subprocess.run(
         [sys.executable, str(REPO / "probe.py"), *args],
-        env=full, capture_output=True, text=True, timeout=120, cwd=str(REPO),
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=str(REPO),
     )
     return proc.returncode, json.loads(proc.stdout)
 
@@ -84,21 +110,27 @@ def empty_ca(tmp_path):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_binary_matches_source(name, amd64_runner, demo_csms, server_context, ca_file, empty_ca, tmp_path):
+def test_binary_matches_source(
+    name, amd64_runner, demo_csms, server_context, ca_file, empty_ca, tmp_path
+):
     code, verdict, step, reason_ok = CASES[name]
     with ExitStack() as stack:
         args, env = setup_case(name, stack, demo_csms, server_context, ca_file, empty_ca)
         frozen = amd64_runner.run(args, env=env)
         src_code, src_doc = source_run(args, env, str(tmp_path))
     doc = frozen.json()
-    assert (frozen.returncode, doc["verdict"], doc["failed_step"]) == (code, verdict, step), frozen.stdout
+    assert (frozen.returncode, doc["verdict"], doc["failed_step"]) == (code, verdict, step), (
+        frozen.stdout
+    )
     assert reason_ok(doc["reason"]), doc["reason"]
     assert (src_code, src_doc["verdict"], src_doc["failed_step"]) == (code, verdict, step)
     if name not in ("refused", "timeout"):  # those name a port or a measured time
         assert doc["reason"] == src_doc["reason"]
     if code == 0:
         assert doc["boot"]["status"] == "Accepted"
-        assert doc["subprotocol"] == "ocpp" + env.get("OCPP_VERSION", "2.0.1" if name.startswith("wss") else "1.6")
+        assert doc["subprotocol"] == "ocpp" + env.get(
+            "OCPP_VERSION", "2.0.1" if name.startswith("wss") else "1.6"
+        )
     assert frozen.leftovers == []
 
 
@@ -106,7 +138,13 @@ def test_text_line_matches_source(amd64_runner, demo_csms, tmp_path):
     env = {"WS_URL": demo_csms.url("CP-TEXT")}
     frozen = amd64_runner.run([], env=env)
     full = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "LANG": "C", **env}
-    src = subprocess.run([sys.executable, str(REPO / "probe.py")], env=full, capture_output=True, text=True, timeout=120)
+    src = subprocess.run(
+        [sys.executable, str(REPO / "probe.py")],
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert frozen.returncode == src.returncode == 0
     head = "OCPP OK - ocpp1.6 BootNotification Accepted, Heartbeat RTT "
     assert frozen.stdout.startswith(head) and src.stdout.startswith(head)

