@@ -115,7 +115,7 @@ if [ "$staticx" = 1 ]; then
     # staticx bundles the builder's glibc and dynamic loader, so the binary runs
     # on any Linux of this CPU (no glibc needed). No compression: xz costs ~0.4 s
     # at every start (measured), see build/README-binaries.md.
-    PATH="$venv/bin:$PATH" "$venv/bin/staticx" --no-compress "$plain" "$out.tmp"
+    PATH="$venv/bin:$PATH" "$venv/bin/python" "$here/staticx_reproducible.py" --no-compress "$plain" "$out.tmp"
 else
     cp "$plain" "$out.tmp"
 fi
