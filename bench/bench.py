@@ -51,6 +51,13 @@ def main() -> int:
     ap.add_argument("--binary", default=str(REPO / "dist" / "ocpp-probe-linux-amd64"))
     ap.add_argument("--python", default=sys.executable)
     ap.add_argument("--node", default="node")
+    ap.add_argument(
+        "--extra",
+        action="append",
+        default=[],
+        metavar="NAME=CMD",
+        help="another contender in the same rounds, e.g. old=/tmp/ocpp-probe-before (repeatable)",
+    )
     args = ap.parse_args()
 
     node_dir = REPO / "bench" / "node-probe"
@@ -64,6 +71,9 @@ def main() -> int:
         "python": [args.python, str(REPO / "probe.py")],
         "node": [args.node, str(node_dir / "probe.mjs")],
     }
+    for extra in args.extra:
+        name, _, cmd = extra.partition("=")
+        commands[name] = cmd.split()
     results: dict[str, list[dict[str, float]]] = {name: [] for name in commands}
     with DemoCsms() as csms:
         env = {
@@ -90,11 +100,15 @@ def main() -> int:
     print(
         f"{args.rounds} paired rounds (+{args.warmup} warm-up), loopback demo CSMS, {os.cpu_count()} CPUs"
     )
-    print(f"{'':8} {'wall ms':>9} {'cpu ms':>9} {'peak RSS MiB':>13}")
+    width = max(8, *(len(name) for name in commands))
+    print(f"{'':{width}} {'wall ms':>9} {'cpu ms':>9} {'peak RSS MiB':>13}")
     for name in commands:
         m = med[name]
-        print(f"{name:8} {m['wall'] * 1000:9.1f} {m['cpu'] * 1000:9.1f} {m['rss_mib']:13.1f}")
-    for a, b in (("binary", "node"), ("python", "node"), ("binary", "python")):
+        print(f"{name:{width}} {m['wall'] * 1000:9.1f} {m['cpu'] * 1000:9.1f} {m['rss_mib']:13.1f}")
+    pairs = [("binary", "node"), ("python", "node"), ("binary", "python")]
+    pairs += [(name, other) for name in commands if name not in ("binary", "python", "node")
+              for other in ("node", "binary")]
+    for a, b in pairs:
         # Median of the per-round ratios (paired), not the ratio of medians.
         ratios = [x["wall"] / y["wall"] for x, y in zip(results[a], results[b])]
         cpu = [x["cpu"] / y["cpu"] for x, y in zip(results[a], results[b])]
