@@ -106,7 +106,9 @@ fi
 echo "build.sh: build venv ready after $((SECONDS - started)) s" >&2
 
 rm -rf "$work/pyi"
-OCPP_PROBE_NAME=ocpp-probe "$venv/bin/pyinstaller" --noconfirm --clean --log-level WARN \
+# With staticx: a one-folder build, which staticx packs as a tree (one unpack per
+# run instead of two; see build/README-binaries.md). Without: the one-file build.
+OCPP_PROBE_ONEDIR="$staticx" OCPP_PROBE_NAME=ocpp-probe "$venv/bin/pyinstaller" --noconfirm --clean --log-level WARN \
     --distpath "$work/pyi/dist" --workpath "$work/pyi/work" "$here/ocpp-probe.spec"
 plain="$work/pyi/dist/ocpp-probe"
 out="$repo/dist/ocpp-probe-linux-$arch"
@@ -115,7 +117,7 @@ if [ "$staticx" = 1 ]; then
     # staticx bundles the builder's glibc and dynamic loader, so the binary runs
     # on any Linux of this CPU (no glibc needed). No compression: xz costs ~0.4 s
     # at every start (measured), see build/README-binaries.md.
-    PATH="$venv/bin:$PATH" "$venv/bin/python" "$here/staticx_reproducible.py" --no-compress "$plain" "$out.tmp"
+    PATH="$venv/bin:$PATH" "$venv/bin/python" "$here/staticx_reproducible.py" --onedir "$plain" "$out.tmp"
 else
     cp "$plain" "$out.tmp"
 fi

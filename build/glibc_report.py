@@ -6,9 +6,10 @@ Run it with the build venv's Python (it needs staticx and PyInstaller to unpack
 the binary) and with binutils' objdump on PATH (any architecture's ELF files:
 objdump reads the version tables of foreign ELF files too).
 
-It opens the staticx layer (the glibc and loader it carries), then the PyInstaller
-archive inside it (libpython, OpenSSL, extension modules), and prints for each ELF
-file the highest GLIBC_x.y version it references. The maximum over the PyInstaller
+It opens the staticx layer (the glibc and loader it carries, and with the one-folder
+build the application's libpython, OpenSSL and extension modules too), then the
+PyInstaller archive inside it (which holds those files in a one-file build), and
+prints for each ELF file the highest GLIBC_x.y version it references. The maximum over the PyInstaller
 part is the glibc a binary without staticx would need; the staticx layer carries its
 own glibc, so the shipped binary needs none from the host.
 """
@@ -74,20 +75,36 @@ def extract_staticx(binary: str, into: str) -> bool:
     return True
 
 
+# glibc's own files, which staticx carries beside the application (everything else in
+# its layer belongs to the application: with a one-folder build, libpython, OpenSSL
+# and the extension modules sit in the staticx layer too).
+GLIBC_FILE_RE = re.compile(
+    r"^(ld-linux[^/]*|ld\.so[^/]*|lib(c|m|dl|pthread|rt|resolv|util|anl|mvec)\.so[^/]*"
+    r"|libnss_[^/]*|libnssfix\.so)$"
+)
+
+
 def unpack(binary: str, into: str) -> tuple[list[str], list[str], str | None]:
-    """Returns (staticx layer files, PyInstaller archive files, bundled libc version)."""
+    """Returns (glibc files of the staticx layer, application files, bundled libc version).
+    The first application file is the PyInstaller bootloader."""
     sx_dir = os.path.join(into, "staticx")
     os.mkdir(sx_dir)
     sx_files: list[str] = []
+    app_files: list[str] = []
     prog = binary
     libc_version = None
     if extract_staticx(binary, sx_dir):
-        for name in sorted(os.listdir(sx_dir)):
-            path = os.path.join(sx_dir, name)
-            if os.path.islink(path) or not is_elf(path):
-                continue
-            sx_files.append(path)
         prog = os.path.realpath(os.path.join(sx_dir, ".staticx.prog"))
+        for top, dirs, names in os.walk(sx_dir):
+            dirs.sort()
+            for name in sorted(names):
+                path = os.path.join(top, name)
+                if os.path.islink(path) or not is_elf(path) or os.path.realpath(path) == prog:
+                    continue
+                if top == sx_dir and GLIBC_FILE_RE.match(name):
+                    sx_files.append(path)
+                else:
+                    app_files.append(path)
         libc = os.path.join(sx_dir, "libc.so.6")
         if os.path.exists(libc):
             out = subprocess.run(["objdump", "-p", libc], capture_output=True, text=True).stdout
@@ -96,13 +113,12 @@ def unpack(binary: str, into: str) -> tuple[list[str], list[str], str | None]:
                 tuple(int(x) for x in m.groups() if x) for m in VERSION_RE.finditer(defined)
             ]
             libc_version = fmt(max(versions)) if versions else None
-        sx_files = [f for f in sx_files if os.path.realpath(f) != prog]
 
     from PyInstaller.archive.readers import CArchiveReader
 
+    # A one-file build also carries its files inside the PyInstaller archive.
     pyi_dir = os.path.join(into, "pyinstaller")
     os.mkdir(pyi_dir)
-    pyi_files = [prog]  # the bootloader itself
     archive = CArchiveReader(prog)
     for name, entry in archive.toc.items():
         typecode = entry[-1]
@@ -114,8 +130,8 @@ def unpack(binary: str, into: str) -> tuple[list[str], list[str], str | None]:
         path = os.path.join(pyi_dir, name.replace("/", "__"))
         with open(path, "wb") as f:
             f.write(data)
-        pyi_files.append(path)
-    return sx_files, pyi_files, libc_version
+        app_files.append(path)
+    return sx_files, [prog, *app_files], libc_version
 
 
 def report(binary: str) -> dict[str, object]:
@@ -127,7 +143,11 @@ def report(binary: str) -> dict[str, object]:
             versions = needed_versions(path)
             top = max(versions) if versions else None
             label = (
-                "bootloader" if path == pyi_files[0] else os.path.basename(path).replace("__", "/")
+                "bootloader"
+                if path == pyi_files[0]
+                else os.path.relpath(path, os.path.join(tmp, "staticx"))
+                if path.startswith(os.path.join(tmp, "staticx") + os.sep)
+                else os.path.basename(path).replace("__", "/")
             )
             per_file[label] = fmt(top)
             if top is not None and (pyi_max is None or top > pyi_max):

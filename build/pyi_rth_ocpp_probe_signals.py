@@ -1,14 +1,19 @@
-# PyInstaller runtime hook: runs first in the frozen probe (the one-file child).
+# PyInstaller runtime hook: runs first in the frozen probe.
 #
-# A one-file binary is three processes: staticx's loader, PyInstaller's parent
-# (which unpacked the bundle into $TMPDIR/_MEIxxxxxx and removes it when the child
-# ends) and this Python child. When a service manager or a shell sends SIGTERM or
-# SIGINT to the whole process group, the parent can receive the signal a second
-# time (forwarded by staticx) after it has reset its handlers, and die before it
-# removes the bundle: measured, a group SIGTERM left _MEI* behind.
+# The shipped binary is a one-folder build inside staticx: staticx's loader unpacks
+# it into $TMPDIR/staticx-*, runs it, and removes that directory when it ends, also
+# when the program dies of a signal. There sys._MEIPASS is the staticx directory and
+# this hook only re-raises the signal (below), so the exit status is the signal's.
 #
-# So the child removes its own bundle on SIGTERM, SIGINT and SIGHUP, then dies of
-# the same signal (exit status as if it had no handler, e.g. 143 or 130 in a
+# A --no-staticx build is one-file: PyInstaller's parent unpacks the bundle into
+# $TMPDIR/_MEIxxxxxx and removes it when the child (this Python) ends. When a service
+# manager or a shell sends SIGTERM or SIGINT to the whole process group, the parent
+# can receive the signal a second time after it has reset its handlers, and die
+# before it removes the bundle: measured (with the earlier one-file-in-staticx
+# layout), a group SIGTERM left _MEI* behind.
+#
+# So the child removes its own _MEI* bundle on SIGTERM, SIGINT and SIGHUP, then dies
+# of the same signal (exit status as if it had no handler, e.g. 143 or 130 in a
 # shell). Files still mapped by this process may be unlinked safely on Linux.
 import os
 import signal
