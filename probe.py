@@ -5,4 +5,18 @@ import sys
 from ocpp_probe.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    if getattr(sys, "frozen", False):
+        # The binary skips interpreter finalization (8-15 ms): the check has closed
+        # its sockets and stopped any demo server, nothing is registered with atexit,
+        # and the report is flushed here. If a flush fails (e.g. a closed pipe), the
+        # normal exit path reports it as usual.
+        import os
+
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except BaseException:
+            sys.exit(code)
+        os._exit(code)
+    sys.exit(code)
