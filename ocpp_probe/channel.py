@@ -11,12 +11,10 @@ from __future__ import annotations
 import struct
 from typing import Callable
 
-from websocket import ABNF, WebSocketException
-from websocket._abnf import frame_buffer
-
 from .deadline import Deadline
 from .sockets import DeadlineSocket, DeadlineSSLSocket
 from .trace import Tracer
+from .wscodec import ABNF, WebSocketException, frame_buffer
 
 # OCPP messages are small; the largest a CSMS may push first (a local list, a
 # charging profile) fits easily. Anything larger is refused before it is read.

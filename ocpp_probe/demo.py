@@ -14,11 +14,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 import orjson
-from websocket import ABNF
-from websocket._abnf import frame_buffer
 
 from .upgrade import accept_for, head_end
 from .versions import OcppVersion
+from .wscodec import ABNF, frame_buffer
 
 HEARTBEAT_INTERVAL_S = 300
 
