@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import NoReturn, TextIO
 
 from . import __version__
-from .check import run_check
 from .result import CheckResult, Step, Verdict
 from .settings import DEFAULT_TIMEOUT_S, ConfigError, check_settings_from
 from .trace import stream_tracer
@@ -182,6 +181,8 @@ def _main(
         except ConfigError as exc:
             result = config_failure(str(exc))
         else:
+            from .check import run_check  # here: --version and --help need none of it
+
             trace = stream_tracer(err) if args.verbose else None
             result = run_check(settings, trace)
     finally:
