@@ -26,6 +26,7 @@ from .settings import CheckSettings, ConfigError
 from .trace import Tracer
 
 Clock = Callable[[], float]
+Checker = Callable[[CheckSettings, RunOptions, "Tracer | None"], Outcome]
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,8 @@ def run_loop(
     stop: StopSignals | None = None,
     max_checks: int | None = None,
     clock: Clock = time.monotonic,
+    checker: Checker = check_once,
+    sleep: Callable[[float], object] | None = None,
 ) -> int:
     """Check every ``options.every_s`` seconds until stopped; returns the exit code (0)."""
     assert options.every_s is not None
@@ -116,7 +119,7 @@ def run_loop(
         while not stop.event.is_set():
             try:
                 with stop.interruptible():
-                    outcome: Outcome = check_once(settings, options, trace)
+                    outcome: Outcome = checker(settings, options, trace)
             except Stopped:
                 break
             checks += 1
@@ -132,7 +135,7 @@ def run_loop(
                 )
                 err.write(note + "\n")
                 err.flush()
-            stop.event.wait(max(0.0, schedule.slot_time(slot) - clock()))
+            (sleep or stop.event.wait)(max(0.0, schedule.slot_time(slot) - clock()))
     finally:
         stop.restore()
     why = f"stopped by {stop.signal_name}" if stop.signal_name else "done"
