@@ -51,7 +51,10 @@ OPTIONS: list[Option] = [
     Option("--warn-cert-days", "WARN_CERT_DAYS", "WARNING when the certificate expires sooner (14)", "DAYS"),
     Option("--warn-clock", "WARN_CLOCK_OFFSET", "WARNING when the CSMS clock is off by more, s", "SECONDS"),
     # Options of the run rather than of the check (see runner.run_options_from).
-    Option("--push-url", "KUMA_PUSH_URL", "Uptime Kuma push URL (.../api/push/<token>)", "URL"),
+    Option(
+        "--push-url", "KUMA_PUSH_URL", "Uptime Kuma push URL, .../api/push/<token> (secret: prefer the env)",
+        "URL",
+    ),
     Option("--push-timeout", "KUMA_PUSH_TIMEOUT", "wait for Kuma's answer, s (default 10)", "SECONDS"),
     Option("--push-warning-down", "KUMA_PUSH_WARNING_DOWN", "push WARNING as down (default up)"),
     Option("--every", "PROBE_EVERY", "keep running: one check every SECONDS", "SECONDS"),
