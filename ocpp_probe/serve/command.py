@@ -61,6 +61,14 @@ def listen_address(text: str) -> tuple[str, int]:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True  # a check in flight must not hold up shutdown
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        import sys
+
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)):
+            return  # the client left (e.g. a scrape that timed out): nothing to report
+        sys.stderr.write(f"ocpp-probe serve: error answering {client_address}: {error!r}\n")
+
 
 class RunningServer:
     """A started server; ``port`` is the bound port (useful with :0), ``close()`` stops it."""
