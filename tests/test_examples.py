@@ -16,8 +16,8 @@ import yaml
 
 from ocpp_probe.cli import OPTIONS
 from ocpp_probe.demo import DemoCsms
-from ocpp_probe.reporters.kuma_push import push_target_from
 from ocpp_probe.reporters.prometheus import result_families
+from ocpp_probe.runner import OutputFormat, run_options_from
 from ocpp_probe.serve.config import load_config
 from ocpp_probe.settings import check_settings_from
 
@@ -45,6 +45,8 @@ def env_file(path: str) -> dict[str, str]:
             line = line.strip()
             if line and not line.startswith("#"):
                 name, _, value = line.partition("=")
+                # systemd's EnvironmentFile keeps an inline "# comment" as part of the value.
+                assert "#" not in value, line
                 values[name] = value
     return values
 
@@ -61,8 +63,9 @@ def test_example_environment_files_are_valid_settings(path: tuple[str, str]) -> 
     assert set(values) <= KNOWN_ENV
     settings = check_settings_from(values)
     assert settings.identity == "KUMA-PROBE-1"
-    target = push_target_from(values)
-    assert target is not None and target.display.endswith("/api/push/<redacted>")
+    options = run_options_from(values, OutputFormat.TEXT, None)
+    assert options.push is not None and options.push.display.endswith("/api/push/<redacted>")
+    assert settings.timeout_s + options.push_timeout_s < 30  # the examples' loop interval
 
 
 def test_sidecar_compose_runs_the_loop_with_push_next_to_kuma() -> None:
