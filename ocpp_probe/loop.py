@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Callable, TextIO
 
-from .result import Step
 from .runner import Outcome, OutputFormat, RunOptions, check_once, report
 from .settings import CheckSettings, ConfigError
 from .trace import Tracer
@@ -163,6 +162,5 @@ def loop_or_config_failure(
     if isinstance(settings, ConfigError):
         outcome = check_once(settings, options, trace)
         report(outcome, options, out, err)
-        assert outcome.result.failed_step is Step.CONFIG
         return outcome.result.verdict.exit_code
     return run_loop(settings, options, out, err, trace)

@@ -182,7 +182,7 @@ def push(
         if isinstance(reason, TimeoutError) or "timed out" in text:
             text = f"no answer within {timeout_s:g} s"
         ok, detail = False, f"cannot reach Kuma: {text}"
-    except Exception as exc:  # e.g. http.client.RemoteDisconnected subclasses above; be safe
+    except Exception as exc:  # http.client.HTTPException (a garbled answer) is neither of the above
         ok, detail = False, f"push failed: {type(exc).__name__}: {exc}"
     elapsed_ms = (time.perf_counter() - begin) * 1000
     outcome = PushOutcome(ok, target.display, target.redact(detail), status, elapsed_ms)
