@@ -176,3 +176,27 @@ def test_long_reasons_are_cut_to_a_readable_msg() -> None:
     assert query["msg"].startswith("CRITICAL - upgrade failed: xxx")
     assert query["msg"].endswith("...")
     assert "ping" not in query
+
+
+def test_a_garbled_http_answer_is_a_push_failure_not_a_crash() -> None:
+    import threading
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+
+        def answer_garbage() -> None:
+            connection, _ = server.accept()
+            with connection:
+                connection.recv(4096)
+                connection.sendall(b"SSH-2.0-OpenSSH_9.2\r\n\r\n")
+
+        thread = threading.Thread(target=answer_garbage, daemon=True)
+        thread.start()
+        url = f"http://127.0.0.1:{server.getsockname()[1]}/api/push/{TOKEN}"
+        run = probe_in_process(["--demo", "--json", "--push-url", url])
+        thread.join(5)
+    assert run.code == 1
+    assert run.doc["verdict"] == "OK"
+    assert run.doc["push"]["ok"] is False
+    assert run.doc["push"]["detail"].startswith("push failed: BadStatusLine: ")
