@@ -132,6 +132,7 @@ def serve_main(argv: Sequence[str], env: Mapping[str, str], out: TextIO, err: Te
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     host, _ = listen_address(config.listen)
+    host = f"[{host}]" if ":" in host else host
     err.write(f"ocpp-probe serve: listening on {host}:{running.port}, "
               f"targets: {', '.join(sorted(config.targets))}\n")
     err.flush()
