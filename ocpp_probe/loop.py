@@ -77,6 +77,12 @@ class StopSignals:
             self._previous[signum] = signal.signal(signum, self._handle)
 
     def restore(self) -> None:
+        if self.event.is_set():
+            # The process is on its way out. A launcher (staticx, a process-group kill
+            # by systemd or Docker) may deliver the same signal again; with the default
+            # handler back, that late copy would turn a clean exit 0 into 143.
+            self._previous.clear()
+            return
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)  # type: ignore[arg-type]
         self._previous.clear()
