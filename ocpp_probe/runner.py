@@ -10,7 +10,6 @@ or UNKNOWN check keeps its code (2, 3).
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -130,6 +129,8 @@ def render(result: CheckResult, fmt: OutputFormat, pushed: PushOutcome | None = 
 
 def write_atomically(path: str, text: str) -> None:
     """Replace ``path`` in one rename, so a reader (node_exporter) never sees half a file."""
+    import tempfile  # here, not at the top: only a run that writes a file needs it
+
     directory = os.path.dirname(os.path.abspath(path))
     handle, temporary = tempfile.mkstemp(prefix=".ocpp-probe-", suffix=".tmp", dir=directory)
     try:
