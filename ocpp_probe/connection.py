@@ -6,7 +6,6 @@ StepFailure naming that step; the check times them.
 
 from __future__ import annotations
 
-import errno
 import ipaddress
 import socket
 import ssl
@@ -18,7 +17,7 @@ from typing import Any
 from .deadline import Deadline, DeadlineExceeded
 from .result import Step, StepFailure, TlsFacts
 from .settings import CheckSettings
-from .sockets import DeadlineSocket, DeadlineSSLSocket
+from .sockets import DeadlineSocket, DeadlineSSLSocket, describe_os_error
 from .tls import describe_ssl_error
 from .trace import Tracer
 from .upgrade import (
@@ -102,7 +101,7 @@ def connect(addresses: list[Address], deadline: Deadline) -> DeadlineSocket:
         except ConnectionRefusedError:
             failures.append(f"connection refused by {_show(sockaddr)}")
         except OSError as exc:
-            failures.append(f"{_show(sockaddr)}: {exc.strerror or exc}")
+            failures.append(f"{_show(sockaddr)}: {describe_os_error(exc)}")
         sock.close()
     if not failures:
         raise StepFailure(Step.CONNECT, f"connecting timed out after {deadline.budget_s:g} s")
@@ -203,8 +202,7 @@ def start_tls(
         raise StepFailure(Step.TLS, describe_ssl_error(exc)) from None
     except OSError as exc:
         tls_sock.close()
-        reason = "connection reset" if exc.errno == errno.ECONNRESET else exc.strerror or str(exc)
-        raise StepFailure(Step.TLS, f"TLS handshake failed: {reason}") from None
+        raise StepFailure(Step.TLS, f"TLS handshake failed: {describe_os_error(exc)}") from None
     return tls_sock, _facts(tls_sock, verified=not settings.insecure)
 
 
@@ -244,7 +242,7 @@ def upgrade(
     except ssl.SSLError as exc:
         raise StepFailure(Step.UPGRADE, describe_ssl_error(exc)) from None
     except OSError as exc:
-        raise StepFailure(Step.UPGRADE, f"upgrade failed: {exc.strerror or exc}") from None
+        raise StepFailure(Step.UPGRADE, f"upgrade failed: {describe_os_error(exc)}") from None
     if trace:
         shown = head.decode("iso-8859-1").rstrip("\r\n").replace("\r\n", "\n< ")
         trace("< " + shown)
