@@ -47,6 +47,9 @@ def resolve(host: str, port: int, deadline: Deadline) -> list[Address]:
     getaddrinfo has no timeout of its own, so it runs in a daemon thread that the
     check stops waiting for when the deadline passes.
     """
+    if host.lower().rstrip(".").endswith(".invalid") or host.lower() == "invalid":
+        # RFC 6761 section 6.4: such names never resolve, so resolvers must not ask DNS.
+        raise StepFailure(Step.RESOLVE, f"cannot resolve {host}: .invalid names never resolve (RFC 6761)")
     try:
         ipaddress.ip_address(host)
     except ValueError:
