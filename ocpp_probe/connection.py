@@ -111,6 +111,9 @@ def connect(addresses: list[Address], deadline: Deadline) -> DeadlineSocket:
     raise StepFailure(Step.CONNECT, "; ".join(failures))
 
 
+_HTTP_PREFIX = b"HTTP/"
+
+
 def read_http_head(
     sock: DeadlineSocket | DeadlineSSLSocket, deadline: Deadline, step: Step, what: str
 ) -> tuple[bytes, bytes]:
@@ -130,6 +133,12 @@ def read_http_head(
                 raise StepFailure(step, f"connection closed by the server before the {what}")
             raise StepFailure(step, f"connection closed in the middle of the {what}")
         buffer += chunk
+        if not buffer.startswith(_HTTP_PREFIX[: len(buffer)]):
+            # An SSH banner, a TLS alert, a database greeting: no need to wait for more.
+            first_line = buffer.split(b"\r\n", 1)[0].split(b"\n", 1)[0][:60]
+            raise StepFailure(
+                step, f"server did not answer with HTTP: {first_line.decode('iso-8859-1')!r}"
+            )
         end = head_end(buffer)
         if end >= 0:
             if end > MAX_HEAD_BYTES:
