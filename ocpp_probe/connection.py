@@ -252,7 +252,9 @@ def upgrade(
     except DeadlineExceeded:
         raise StepFailure(Step.UPGRADE, f"upgrade timed out after {deadline.budget_s:g} s") from None
     except ssl.SSLError as exc:
-        raise StepFailure(Step.UPGRADE, describe_ssl_error(exc)) from None
+        # TLS 1.3 servers judge the client certificate after the client's handshake has
+        # finished, so their alert arrives with the first read: still a TLS failure.
+        raise StepFailure(Step.TLS, describe_ssl_error(exc)) from None
     except OSError as exc:
         raise StepFailure(Step.UPGRADE, f"upgrade failed: {describe_os_error(exc)}") from None
     if trace:
