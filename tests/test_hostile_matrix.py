@@ -418,6 +418,11 @@ ROWS: list[Row] = [
     Row("callerror-heartbeat", heartbeat_reply(
         lambda c: text(f'[4, "{c[1]}", "NotImplemented", "", {{}}]')), 2, "heartbeat",
         "CSMS answered Heartbeat with CALLERROR NotImplemented", IMMEDIATE),
+    Row("callerror-with-control-characters", boot_reply(
+        lambda c: text(f'[4, "{c[1]}", "InternalError", "line one\\nline two\\u001b[2J", {{}}]')), 2, "boot",
+        "CALLERROR InternalError: line one\\x0aline two\\x1b[2J", IMMEDIATE),
+    Row("http-reason-with-escape", status("599 Weird\x1b[31m red", b""), 2, "upgrade",
+        "HTTP 599 Weird\\x1b[31m red", IMMEDIATE),
     Row("callerror-details-not-object", boot_reply(
         lambda c: text(f'[4, "{c[1]}", "InternalError", "x", []]')), 2, "boot",
         "CALLERROR errorDetails is a JSON array, expected an object", IMMEDIATE),

@@ -41,13 +41,16 @@ class Peer:
         self.headers: dict[str, str] = {}
         self.buffer = b""
         self.received: list[tuple[int, bytes]] = []  # every frame the probe sent
+        self.give_up_at: float | None = None  # monotonic time after which reads end the script
 
     # -- bytes -------------------------------------------------------------------
     def _recv(self, size: int = 65536) -> bytes:
         while True:
             if self.stopping.is_set():
                 raise PeerGone
-            self.sock.settimeout(0.05)
+            if self.give_up_at is not None and time.monotonic() > self.give_up_at:
+                raise PeerGone
+            self.sock.settimeout(0.01 if self.give_up_at is not None else 0.05)
             try:
                 data = self.sock.recv(size)
             except socket.timeout:
