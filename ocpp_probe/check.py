@@ -82,6 +82,10 @@ def _steps(
     dial_port = settings.proxy.port if settings.proxy else settings.port
     with progress.timed(Step.RESOLVE):
         addresses = resolve(dial_host, dial_port, deadline)
+    if trace:
+        shown = ", ".join(str(address[3][0]) for address in addresses)
+        via = " (proxy)" if settings.proxy else ""
+        trace(f"* resolved {dial_host}{via} to {shown}")
 
     with progress.timed(Step.CONNECT):
         plain = progress.sock = connect(addresses, deadline)

@@ -137,10 +137,26 @@ def main(
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
 ) -> int:
+    """Run the command line; never lets an exception escape as a traceback."""
+    out = stdout or sys.stdout
+    try:
+        return _main(argv, environ, out, stderr or sys.stderr)
+    except KeyboardInterrupt:
+        out.write("OCPP UNKNOWN - interrupted\n")
+        return Verdict.UNKNOWN.exit_code
+    except Exception as exc:  # a bug: say so in the plugin format, not as a traceback
+        out.write(f"OCPP UNKNOWN - internal error: {type(exc).__name__}: {exc}\n")
+        return Verdict.UNKNOWN.exit_code
+
+
+def _main(
+    argv: Sequence[str] | None,
+    environ: Mapping[str, str] | None,
+    out: TextIO,
+    err: TextIO,
+) -> int:
     import os
 
-    out = stdout or sys.stdout
-    err = stderr or sys.stderr
     env = dict(os.environ) if environ is None else dict(environ)
     parser = build_parser()
     as_json = "--json" in (argv if argv is not None else sys.argv[1:])

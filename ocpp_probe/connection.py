@@ -115,7 +115,11 @@ _HTTP_PREFIX = b"HTTP/"
 
 
 def read_http_head(
-    sock: DeadlineSocket | DeadlineSSLSocket, deadline: Deadline, step: Step, what: str
+    sock: DeadlineSocket | DeadlineSSLSocket,
+    deadline: Deadline,
+    step: Step,
+    what: str,
+    silent_close_hint: str = "",
 ) -> tuple[bytes, bytes]:
     """The HTTP response head and any bytes that followed it, within limits."""
     sock.io_deadline = deadline
@@ -130,7 +134,9 @@ def read_http_head(
             ) from None
         if not chunk:
             if not buffer:
-                raise StepFailure(step, f"connection closed by the server before the {what}")
+                raise StepFailure(
+                    step, f"connection closed by the server before the {what}{silent_close_hint}"
+                )
             raise StepFailure(step, f"connection closed in the middle of the {what}")
         buffer += chunk
         if not buffer.startswith(_HTTP_PREFIX[: len(buffer)]):
@@ -245,12 +251,19 @@ def upgrade(
     )
     if trace:
         trace("> " + redacted_request(request).replace("\n", "\n> "))
+    hint = ""
+    if isinstance(sock, ssl.SSLSocket) and settings.cert_file is None and sock.version() == "TLSv1.3":
+        # In TLS 1.3 a server checks the client certificate after the handshake has
+        # completed on our side; many just hang up instead of sending an alert.
+        hint = ": the CSMS may require a client certificate (set TLS_CERT_FILE)"
     sock.io_deadline = deadline
     try:
         sock.sendall(request)
-        head, leftover = read_http_head(sock, deadline, Step.UPGRADE, "upgrade response")
+        head, leftover = read_http_head(sock, deadline, Step.UPGRADE, "upgrade response", hint)
     except DeadlineExceeded:
         raise StepFailure(Step.UPGRADE, f"upgrade timed out after {deadline.budget_s:g} s") from None
+    except ssl.SSLEOFError:
+        raise StepFailure(Step.UPGRADE, f"connection closed by the server during the upgrade{hint}") from None
     except ssl.SSLError as exc:
         # TLS 1.3 servers judge the client certificate after the client's handshake has
         # finished, so their alert arrives with the first read: still a TLS failure.

@@ -119,11 +119,16 @@ class _Server(socketserver.ThreadingTCPServer):
         pass  # a client that leaves mid-frame is not worth a traceback in a demo
 
 
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
 class DemoCsms:
     """Runs the demo CSMS in a background thread: ``with DemoCsms() as csms: csms.url``."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._server = _Server((host, port), _Handler)
+        server_class = _Server6 if ":" in host else _Server
+        self._server = server_class((host, port), _Handler)
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="ocpp-probe-demo-csms", daemon=True
         )
@@ -135,7 +140,8 @@ class DemoCsms:
 
     def url(self, identity: str = "DEMO-CP-1") -> str:
         host, port = self.address
-        return f"ws://{host}:{port}/ocpp/{identity}"
+        shown = f"[{host}]" if ":" in host else host
+        return f"ws://{shown}:{port}/ocpp/{identity}"
 
     def __enter__(self) -> DemoCsms:
         self._thread.start()

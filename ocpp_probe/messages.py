@@ -63,8 +63,9 @@ def parse_date_time(value: str) -> datetime | None:
     if not _DATE_TIME.match(value):
         return None
     text = value.replace("z", "Z").replace("Z", "+00:00").replace("t", "T")
-    # fromisoformat before 3.11 takes at most six fraction digits.
-    text = re.sub(r"(\.\d{6})\d+", r"\1", text)
+    # fromisoformat before 3.11 takes only 3 or 6 fraction digits and only +HH:MM.
+    text = re.sub(r"\.(\d+)", lambda m: "." + (m.group(1) + "00000")[:6], text)
+    text = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", text)
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:

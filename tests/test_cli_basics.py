@@ -59,3 +59,23 @@ def test_flag_wins_over_environment() -> None:
     run = probe_in_process(["--json", "--ocpp-version", "2.1", "--demo"], {"OCPP_VERSION": "9.9"})
     assert run.code == 0
     assert run.doc["subprotocol"] == "ocpp2.1"
+
+
+def test_ipv6_literal_endpoint() -> None:
+    from ocpp_probe.demo import DemoCsms
+
+    with DemoCsms(host="::1") as csms:
+        run = probe_in_process(["--json"], {"WS_URL": csms.url()})
+    assert run.code == 0, run.doc
+    assert run.doc["remote_address"] == f"[::1]:{csms.address[1]}"
+
+
+def test_host_name_is_resolved_and_traced() -> None:
+    from ocpp_probe.demo import DemoCsms
+
+    with DemoCsms() as csms:
+        url = csms.url().replace("127.0.0.1", "localhost")
+        run = probe_in_process(["--json", "-v"], {"WS_URL": url})
+    assert run.code == 0, run.stdout
+    assert run.doc["remote_address"] == f"127.0.0.1:{csms.address[1]}"
+    assert "* resolved localhost to " in run.stderr and "127.0.0.1" in run.stderr

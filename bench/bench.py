@@ -1,0 +1,110 @@
+"""Speed, CPU and memory of one full check: frozen binary vs `python probe.py` vs a
+Node.js + ws baseline, paired and interleaved (each round runs all three in a fresh
+random order against the same loopback CSMS). A benchmark, not a test.
+
+    python bench/bench.py [--rounds 40] [--binary dist/ocpp-probe-linux-amd64] [--python PY]
+
+--python is the interpreter for `probe.py` (needs websocket-client and orjson;
+default: this one). The Node baseline's `ws` is installed with npm ci if missing.
+Wall time is spawn to exit; CPU time and peak RSS come from wait4(), so they include
+every process the command starts (CPU summed; RSS is the largest single process).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from ocpp_probe.demo import DemoCsms  # noqa: E402
+
+
+def run_once(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=str(REPO)
+    )
+    out = proc.stdout.read() if proc.stdout else b""
+    err = proc.stderr.read() if proc.stderr else b""
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0 or not out.startswith(b"OCPP OK"):
+        raise SystemExit(f"{cmd[0]} failed ({proc.returncode}): {out!r} {err[-400:]!r}")
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mib": usage.ru_maxrss / 1024}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--rounds", type=int, default=40)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--binary", default=str(REPO / "dist" / "ocpp-probe-linux-amd64"))
+    ap.add_argument("--python", default=sys.executable)
+    ap.add_argument("--node", default="node")
+    args = ap.parse_args()
+
+    node_dir = REPO / "bench" / "node-probe"
+    if not (node_dir / "node_modules" / "ws").is_dir():
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund", "--prefix", str(node_dir)], check=True
+        )
+
+    commands = {
+        "binary": [args.binary],
+        "python": [args.python, str(REPO / "probe.py")],
+        "node": [args.node, str(node_dir / "probe.mjs")],
+    }
+    results: dict[str, list[dict[str, float]]] = {name: [] for name in commands}
+    with DemoCsms() as csms:
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": os.environ.get("HOME", "/tmp"),
+            "TMPDIR": os.environ.get("TMPDIR", "/tmp"),
+            "WS_URL": csms.url("BENCH-CP"),
+            "LANG": "C",
+        }
+        rng = random.Random(20261125)
+        for i in range(args.warmup + args.rounds):
+            order = list(commands)
+            rng.shuffle(order)
+            for name in order:
+                sample = run_once(commands[name], env)
+                if i >= args.warmup:
+                    results[name].append(sample)
+
+    med = {
+        name: {k: statistics.median(s[k] for s in samples) for k in ("wall", "cpu", "rss_mib")}
+        for name, samples in results.items()
+    }
+    size = os.path.getsize(args.binary) / 1e6
+    print(
+        f"{args.rounds} paired rounds (+{args.warmup} warm-up), loopback demo CSMS, {os.cpu_count()} CPUs"
+    )
+    print(f"{'':8} {'wall ms':>9} {'cpu ms':>9} {'peak RSS MiB':>13}")
+    for name in commands:
+        m = med[name]
+        print(f"{name:8} {m['wall'] * 1000:9.1f} {m['cpu'] * 1000:9.1f} {m['rss_mib']:13.1f}")
+    for a, b in (("binary", "node"), ("python", "node"), ("binary", "python")):
+        # Median of the per-round ratios (paired), not the ratio of medians.
+        ratios = [x["wall"] / y["wall"] for x, y in zip(results[a], results[b])]
+        cpu = [x["cpu"] / y["cpu"] for x, y in zip(results[a], results[b])]
+        print(
+            f"{a}/{b}: wall {statistics.median(ratios):.2f}x, cpu {statistics.median(cpu):.2f}x, "
+            f"RSS {med[a]['rss_mib'] / med[b]['rss_mib']:.2f}x"
+        )
+    print(f"binary size: {size:.1f} MB ({os.path.basename(args.binary)})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""What every binary (amd64 natively, arm64 and armv7 under QEMU) must do.
+
+Each run has no Python on PATH and its own TMPDIR, which must be empty afterwards.
+"""
+
+from __future__ import annotations
+
+import ocpp_probe
+
+from .peers import TlsFront, free_port
+
+
+def test_version(runner):
+    r = runner.run(["--version"])
+    assert (r.returncode, r.stdout.strip()) == (0, f"ocpp-probe {ocpp_probe.__version__}")
+    assert r.leftovers == []
+
+
+def test_demo_check(runner):
+    r = runner.run(["--demo"])
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.startswith("OCPP OK - ocpp1.6 BootNotification Accepted, Heartbeat RTT ")
+    assert r.leftovers == []
+
+
+def test_loopback_csms_accepted(runner, demo_csms):
+    r = runner.run(["--json"], env={"WS_URL": demo_csms.url("CP-ARCH")})
+    doc = r.json()
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert (doc["verdict"], doc["failed_step"], doc["subprotocol"]) == ("OK", None, "ocpp1.6")
+    assert doc["boot"]["status"] == "Accepted"
+    assert doc["boot"]["interval_s"] == 300
+    assert doc["target"] == demo_csms.url("CP-ARCH")
+    assert r.leftovers == []
+
+
+def test_loopback_csms_refused_connection(runner):
+    port = free_port()
+    r = runner.run(["--json"], env={"WS_URL": f"ws://127.0.0.1:{port}/ocpp/CP-ARCH"})
+    doc = r.json()
+    assert r.returncode == 2
+    assert (doc["verdict"], doc["failed_step"]) == ("CRITICAL", "connect")
+    assert doc["reason"] == f"connection refused by 127.0.0.1:{port}"
+    assert r.leftovers == []
+
+
+def test_wss_through_ca_file(runner, demo_csms, server_context, ca_file):
+    with TlsFront(server_context, demo_csms.address) as front:
+        r = runner.run(
+            ["--json", "--ocpp-version", "2.0.1"],
+            env={"WS_URL": front.url(), "TLS_CA_FILE": str(ca_file)},
+        )
+    doc = r.json()
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert (doc["verdict"], doc["subprotocol"]) == ("OK", "ocpp2.0.1")
+    assert doc["tls"]["version"] in ("TLSv1.2", "TLSv1.3")
+    assert r.leftovers == []
+
+
+def test_ocpp_library_csms_accepted(runner):
+    """The PyPI `ocpp` library as CSMS validates every payload against the OCA schemas."""
+    from tests.peers.ocpp_lib_csms import OcppLibCsms
+
+    with OcppLibCsms(version="2.0.1") as csms:
+        r = runner.run(["--json"], env={"WS_URL": csms.url("CP-ARCH"), "OCPP_VERSION": "2.0.1"})
+    doc = r.json()
+    assert (r.returncode, doc["verdict"], doc["subprotocol"]) == (0, "OK", "ocpp2.0.1"), r.stdout
+    assert csms.seen.actions == ["BootNotification", "Heartbeat"]
+    assert csms.seen.identities == ["CP-ARCH"]
+    assert r.leftovers == []
+
+
+def test_ocpp_library_csms_rejects_boot(runner):
+    from tests.peers.ocpp_lib_csms import OcppLibCsms
+
+    with OcppLibCsms(version="1.6", boot_status="Rejected") as csms:
+        r = runner.run(["--json"], env={"WS_URL": csms.url("CP-ARCH")})
+    doc = r.json()
+    assert (r.returncode, doc["verdict"], doc["failed_step"]) == (2, "CRITICAL", "boot"), r.stdout
+    assert doc["boot"]["status"] == "Rejected"
+    assert "Rejected" in doc["reason"]
+    assert r.leftovers == []

@@ -1,0 +1,59 @@
+"""Reaching a CSMS through an HTTP CONNECT proxy, and the -v trace of a whole check."""
+
+from __future__ import annotations
+
+import base64
+
+from .conftest import probe_in_process
+from .connect_proxy import ConnectProxy
+from .peers.ocpp_lib_csms import OcppLibCsms
+
+
+def test_check_through_connect_proxy_from_environment() -> None:
+    with OcppLibCsms() as csms, ConnectProxy() as proxy:
+        run = probe_in_process(["--json"], {"WS_URL": csms.url(), "HTTP_PROXY": f"http://127.0.0.1:{proxy.port}"})
+    assert run.code == 0, run.doc
+    assert proxy.requests == [f"CONNECT 127.0.0.1:{csms.port} HTTP/1.1"]
+    assert run.doc["remote_address"] == f"127.0.0.1:{proxy.port}"
+
+
+def test_no_proxy_bypasses_the_proxy() -> None:
+    with OcppLibCsms() as csms, ConnectProxy() as proxy:
+        run = probe_in_process(
+            ["--json"],
+            {"WS_URL": csms.url(), "HTTP_PROXY": f"http://127.0.0.1:{proxy.port}", "NO_PROXY": "127.0.0.1"},
+        )
+    assert run.code == 0
+    assert proxy.requests == []
+
+
+def test_proxy_authentication_required_and_given() -> None:
+    with OcppLibCsms() as csms, ConnectProxy(credentials="alice:pr0xy-secret") as proxy:
+        refused = probe_in_process(["--json", "--proxy", f"127.0.0.1:{proxy.port}"], {"WS_URL": csms.url()})
+        accepted = probe_in_process(
+            ["--json", "--proxy", f"http://alice:pr0xy-secret@127.0.0.1:{proxy.port}"], {"WS_URL": csms.url()}
+        )
+    assert (refused.code, refused.doc["failed_step"]) == (2, "connect")
+    assert refused.doc["reason"] == f"proxy http://127.0.0.1:{proxy.port} requires authentication"
+    assert accepted.code == 0, accepted.doc
+    assert "pr0xy-secret" not in accepted.stdout + accepted.stderr
+
+
+def test_verbose_trace_shows_every_frame_and_hides_credentials() -> None:
+    password = "tr4ce-secret-password"
+    with OcppLibCsms(password=password, call_first=1) as csms:
+        run = probe_in_process(["-v"], {"WS_URL": csms.url(), "OCPP_PASSWORD": password})
+    assert run.code == 0, run.stdout
+    trace = run.stderr
+    assert "> GET /ocpp/CP-1 HTTP/1.1" in trace
+    assert "> Authorization: <redacted>" in trace
+    assert "< HTTP/1.1 101 Switching Protocols" in trace
+    assert '"BootNotification",{"chargePointVendor":"ocpp-probe","chargePointModel":"kuma-probe"}]' in trace
+    assert '"GetConfiguration",{}]' in trace  # the CSMS's CALL, received
+    assert '"NotImplemented","GetConfiguration is not supported by this monitoring probe",{}]' in trace
+    assert '"Heartbeat",{}]' in trace
+    token = base64.b64encode(f"CP-1:{password}".encode()).decode()
+    for secret in (password, token):
+        assert secret not in trace and secret not in run.stdout
+    # Every trace line starts with its time since the start of the check.
+    assert all(line.startswith("[") or line.startswith(" ") for line in trace.splitlines())
