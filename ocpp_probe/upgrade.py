@@ -154,6 +154,12 @@ def judge_response(head: HttpHead, key: str, offered: str, password_sent: bool) 
         meaning = STATUS_MEANINGS.get(head.status)
         if head.status == 401 and not password_sent:
             meaning = "unauthorized: the CSMS wants credentials; set OCPP_PASSWORD"
+        if meaning is None and 200 <= head.status < 300:
+            # "HTTP 200 OK" as a failure puzzles people; it means the URL is a web page.
+            meaning = (
+                f"{head.reason or 'success'}: a plain HTTP answer, not a WebSocket upgrade "
+                "(is WS_URL the CSMS's WebSocket endpoint?)"
+            )
         if meaning is None and 300 <= head.status < 400:
             location = head.header("location") or "nowhere"
             meaning = f"redirect to {location[:120]} (chargers do not follow redirects)"
