@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 
+from ocpp_probe.check import CLOSE_BUDGET_S
+
 from .hostile_common import BOOT_OK, HEARTBEAT_OK, Pki, make_pki, timed_probe
 from .peers.ocpp_lib_csms import OcppLibCsms
 from .peers.scenario_server import (
@@ -38,6 +40,8 @@ STALL = DEADLINE_S + 0.5  # bound where the server stalls: the deadline guarante
 IMMEDIATE = 1.0  # bound where the failure needs no waiting
 RESPONSE_MS = 400  # HEARTBEAT_TIMEOUT of the per-response rows
 PER_RESPONSE = RESPONSE_MS / 1000 + 0.5
+# A verdict is known before the close handshake, which gets at most CLOSE_BUDGET_S.
+CLOSE_BOUND = CLOSE_BUDGET_S + 0.5
 S101 = b"HTTP/1.1 101 Switching Protocols\r\n"
 
 
@@ -268,7 +272,7 @@ def lib_calls_answered(count: int) -> Callable[[Any, dict[str, Any]], None]:
 
 
 _STATUS_TEXT = {
-    200: ("200 OK", "HTTP 200 OK"),
+    200: ("200 OK", "HTTP 200 OK: a plain HTTP answer, not a WebSocket upgrade"),
     301: ("301 Moved Permanently\r\nLocation: https://elsewhere.example/ocpp", "redirect to https://elsewhere.example/ocpp"),
     400: ("400 Bad Request", "HTTP 400 bad request"),
     401: ("401 Unauthorized", "HTTP 401 unauthorized"),
@@ -328,6 +332,8 @@ ROWS: list[Row] = [
         "connection closed by the server before the upgrade response", IMMEDIATE),
     Row("fin-after-101", upgraded(lambda p: (p.read_call(), p.hang_up())), 2, "boot",
         "closed the connection without a WebSocket close frame, before the BootNotification", IMMEDIATE),
+    Row("no-answer-to-close", booted(lambda p: (p.answer(HEARTBEAT_OK), p.hold())), 0, None, "",
+        CLOSE_BOUND),
     # -- HTTP upgrade -------------------------------------------------------------
     Row("101-without-subprotocol", lambda p: p.accept(protocol=None), 2, "upgrade",
         "selected no subprotocol (offered ocpp1.6)", IMMEDIATE),
