@@ -21,7 +21,7 @@ import subprocess
 import sys
 import time
 import uuid
-from typing import Callable, Dict, List
+from typing import Callable
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -66,7 +66,7 @@ def main() -> int:
     assert server.stdout is not None and server.stdin is not None
     url = server.stdout.readline().strip()
     settings = check_settings_from({"WS_URL": url})
-    samples: Dict[str, Dict[str, List[float]]] = {
+    samples: dict[str, dict[str, list[float]]] = {
         "probe": {"wall": [], "cpu": [], "own": []},
         "naive": {"wall": [], "cpu": []},
     }
@@ -78,7 +78,7 @@ def main() -> int:
         waits = result.timings_ms["boot"] + (result.heartbeat_rtt_ms or 0)
         samples["probe"]["own"].append(result.total_ms - waits)
 
-    contenders: Dict[str, Callable[[], None]] = {"probe": probe_once, "naive": lambda: naive_check(url)}
+    contenders: dict[str, Callable[[], None]] = {"probe": probe_once, "naive": lambda: naive_check(url)}
     try:
         for run in contenders.values():  # warm-up: imports, first connections
             for _ in range(10):

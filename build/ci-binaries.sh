@@ -11,16 +11,7 @@ repo="$(dirname "$here")"
 arches="${OCPP_PROBE_ARCHES:-amd64 arm64 armv7}"
 t0=$SECONDS
 
-need=()
-for pkg in qemu-user-static binfmt-support debootstrap binutils patchelf musl-tools \
-           python3 python3-venv libpython3.11 util-linux; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
-done
-if [ ${#need[@]} -gt 0 ]; then
-    echo "ci-binaries: apt-get install ${need[*]}" >&2
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+bash "$here/apt-deps.sh"
 echo "ci-binaries: packages ready after $((SECONDS - t0)) s" >&2
 
 for arch in $arches; do
