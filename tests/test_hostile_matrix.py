@@ -328,6 +328,8 @@ ROWS: list[Row] = [
         "connection reset by the server", IMMEDIATE),
     Row("reset-after-boot", booted(lambda p: (p.read_call(), p.reset())), 2, "heartbeat",
         "connection reset by the server", IMMEDIATE),
+    Row("reset-mid-response", lambda p: (p.read_request(), p.send(S101 + b"Upgrade: web"), p.reset()), 2,
+        "upgrade", "upgrade failed: connection reset by the server", IMMEDIATE),
     Row("fin-after-upgrade-request", lambda p: (p.read_request(), p.hang_up()), 2, "upgrade",
         "connection closed by the server before the upgrade response", IMMEDIATE),
     Row("fin-after-101", upgraded(lambda p: (p.read_call(), p.hang_up())), 2, "boot",
@@ -586,6 +588,32 @@ def test_hostile_server_row(row: Row, pki: Pki) -> None:
             assert (doc["heartbeat_rtt_ms"] is None) == (doc["boot"]["status"] == "Pending")
         if row.check is not None:
             row.check(server, doc)
+
+
+FAST_ROWS = [row for row in ROWS if row.bound <= IMMEDIATE]
+
+
+@pytest.mark.parametrize("row", FAST_ROWS, ids=[row.id for row in FAST_ROWS])
+def test_hostile_server_row_traced(row: Row, pki: Pki) -> None:
+    # The same verdict in text mode with -v; the trace is well-formed and one line per
+    # event (server text inside it escaped), and nothing else reaches stderr.
+    with _target(row, pki) as (url, _server):
+        env = {"WS_URL": url, "PROBE_TIMEOUT": str(DEADLINE_S)}
+        if url.startswith("wss://"):
+            env["TLS_CA_FILE"] = pki.ca_file
+        for name, value in row.env.items():
+            env[name] = value.format(client_cert=pki.client_cert, client_key=pki.client_key)
+        run = timed_probe(["-v"], env).run
+    assert run.code == row.code
+    verdict = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}[row.code]
+    assert run.stdout.startswith(f"OCPP {verdict} - ") and run.stdout.count("\n") == 1
+    if row.step is not None:
+        assert f" - {row.step} failed: " in run.stdout
+    lines = run.stderr.splitlines()
+    assert all(line.startswith(("[", "      ")) for line in lines), run.stderr
+    if row.step != "resolve":  # a name that never resolved leaves nothing to trace
+        assert lines
+    assert "Traceback" not in run.stderr
 
 
 def test_matrix_has_at_least_forty_rows() -> None:
