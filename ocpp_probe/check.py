@@ -62,7 +62,7 @@ class _Progress:
 
 
 def _boot_failure(boot: BootFacts) -> str:
-    why = f" ({boot.reason_code})" if boot.reason_code else ""
+    why = f" ({boot.reason_code[:60]})" if boot.reason_code else ""  # CiString20 by the schema
     if boot.status == BootStatus.PENDING.value:
         return (
             f"BootNotification Pending{why}: the CSMS has not accepted this station yet, "

@@ -130,7 +130,8 @@ def parse_head(data: bytes) -> HttpHead:
     if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
         raise UpgradeRefused(f"server did not answer with HTTP: {status_line[:60]!r}")
     status = int(parts[1])
-    reason = parts[2].strip() if len(parts) > 2 else ""
+    # The reason phrase is quoted in the verdict, which must stay a readable line.
+    reason = parts[2].strip()[:120] if len(parts) > 2 else ""
     headers: dict[str, str] = {}
     for line in lines[1:]:
         if not line:
