@@ -431,6 +431,11 @@ ROWS: list[Row] = [
         "CALLERROR InternalError: line one\\x0aline two\\x1b[2J", IMMEDIATE),
     Row("http-reason-with-escape", status("599 Weird\x1b[31m red", b""), 2, "upgrade",
         "HTTP 599 Weird\\x1b[31m red", IMMEDIATE),
+    Row("http-reason-huge", status("599 " + "x" * 20000, b""), 2, "upgrade", "HTTP 599 xxxx", IMMEDIATE),
+    Row("reason-code-huge", boot_answer(boot_with(status="Rejected", statusInfo={"reasonCode": "r" * 50000})),
+        2, "boot", "BootNotification Rejected (rrrr", IMMEDIATE, env={"OCPP_VERSION": "2.0.1"}),
+    Row("call-action-huge", boot_reply(lambda c: text(f'[2, "x", "{"A" * 30000}", []]')), 2, "boot",
+        "CALL AAAA", IMMEDIATE),
     Row("callerror-details-not-object", boot_reply(
         lambda c: text(f'[4, "{c[1]}", "InternalError", "x", []]')), 2, "boot",
         "CALLERROR errorDetails is a JSON array, expected an object", IMMEDIATE),
@@ -581,6 +586,7 @@ def test_hostile_server_row(row: Row, pki: Pki) -> None:
         reason = doc["reason"] or ""
         assert "internal error during" not in reason and "Traceback" not in run.stdout
         assert "\n" not in reason and run.stdout.count("\n") == 1
+        assert len(reason) <= 400, f"{len(reason)} characters: a reason is one readable line"
         assert run.stderr == ""
         if row.code == 0:
             assert doc["verdict"] == "OK" and doc["boot"]["status"] in ("Accepted", "Pending")
