@@ -3,7 +3,12 @@
 Two runs of the same property. In memory, thousands of drawn replies go through the
 real check (run_check, from the WebSocket on) over a socket stand-in, fast enough
 for CI; over loopback, a smaller number go through real sockets and the scenario
-server, with the wall clock held to the deadline guarantee.
+server, with the wall clock held to the deadline guarantee. A third property draws
+answers to the HTTP upgrade itself (random bytes, odd status lines, a right 101 with
+one thing changed) through the real upgrade code.
+
+FUZZ_EXAMPLES (default 3000, split between the two OCPP versions, and again for the
+upgrade) and FUZZ_LOOPBACK_EXAMPLES (default 200) set the counts.
 """
 
 from __future__ import annotations
@@ -21,12 +26,13 @@ from hypothesis import strategies as st
 
 from ocpp_probe import check
 from ocpp_probe.cli import main
-from ocpp_probe.connection import Upgraded
-from ocpp_probe.deadline import DeadlineExceeded
+from ocpp_probe.connection import Upgraded, upgrade
+from ocpp_probe.deadline import Deadline, DeadlineExceeded
 from ocpp_probe.reporters.json_report import render_json
 from ocpp_probe.reporters.text import render_line
-from ocpp_probe.result import Verdict
+from ocpp_probe.result import StepFailure, Verdict
 from ocpp_probe.settings import check_settings_from
+from ocpp_probe.upgrade import accept_for
 
 from .fuzz_replies import boot_payloads, encode, heartbeat_payloads, replies
 from .peers.scenario_server import OP_CLOSE, OP_TEXT, Peer, PeerGone, ScenarioServer
@@ -218,3 +224,101 @@ def test_loopback_fuzz_server_is_reachable() -> None:
         env = {"WS_URL": server.url(), "PROBE_TIMEOUT": "2"}
         code = main([], environ=env, stdout=out, stderr=io.StringIO())
         assert code == 0, out.getvalue()
+
+
+class _HeadSocket:
+    """Stands in for the socket during the upgrade: returns the drawn response in chunks."""
+
+    def __init__(self, response: bytes, chunk: int, ending: str) -> None:
+        self.response = response
+        self.chunk = chunk
+        self.ending = ending
+        self.io_deadline: Any = None
+        self.request = b""
+
+    def sendall(self, data: bytes) -> None:
+        self.request += data
+
+    def recv(self, size: int) -> bytes:
+        if self.response:
+            piece, self.response = self.response[: min(size, self.chunk)], self.response[min(size, self.chunk) :]
+            return piece
+        if self.ending == "eof":
+            return b""
+        raise DeadlineExceeded(self.io_deadline.what, self.io_deadline.budget_s)
+
+
+header_names = st.sampled_from(
+    ["Upgrade", "Connection", "Sec-WebSocket-Accept", "Sec-WebSocket-Protocol", "Sec-WebSocket-Extensions",
+     "Location", "Content-Length", "X-Any", " Upgrade", "upgrade"]
+)
+header_values = st.one_of(
+    st.sampled_from(["websocket", "Upgrade", "ocpp1.6", "ocpp2.0.1", "ACCEPT", "", "keep-alive, Upgrade"]),
+    st.text(max_size=30).map(lambda text: text.encode("utf-8", "surrogatepass").decode("iso-8859-1")),
+)
+
+
+@st.composite
+def upgrade_responses(draw: Any) -> bytes:
+    kind = draw(st.integers(0, 4))
+    if kind == 0:
+        return bytes(draw(st.binary(max_size=200)))
+    if kind >= 3:
+        # A right 101, then at most one change: a header dropped, a value replaced, one added.
+        headers = [("Upgrade", "websocket"), ("Connection", "Upgrade"),
+                   ("Sec-WebSocket-Accept", "ACCEPT"), ("Sec-WebSocket-Protocol", "ocpp1.6")]
+        change = draw(st.integers(0, 3))
+        if change == 1:
+            del headers[draw(st.integers(0, len(headers) - 1))]
+        elif change == 2:
+            index = draw(st.integers(0, len(headers) - 1))
+            headers[index] = (headers[index][0], draw(header_values))
+        elif change == 3:
+            headers.append((draw(header_names), draw(header_values)))
+        text = "HTTP/1.1 101 Switching Protocols" + "".join(f"\r\n{n}: {v}" for n, v in headers) + "\r\n\r\n"
+        return text.encode("iso-8859-1")
+    status = draw(st.one_of(st.sampled_from([101, 200, 301, 401, 404, 503]), st.integers(0, 999)))
+    line = draw(st.sampled_from([f"HTTP/1.1 {status} Reason", f"HTTP/1.0 {status}", f"HTTP/2 {status} x",
+                                 f"HTTP/1.1 {status}", "HTTP/1.1  101 Switching"]))
+    headers = draw(st.lists(st.tuples(header_names, header_values), max_size=6))
+    end = draw(st.sampled_from(["\r\n\r\n", "\r\n", "\n\n", ""]))
+    text = line + "".join(f"\r\n{name}: {value}" for name, value in headers) + end
+    return text.encode("iso-8859-1") + bytes(draw(st.binary(max_size=20)))
+
+
+def test_any_upgrade_response_is_judged() -> None:
+    outcomes: set[str] = set()
+
+    @settings(max_examples=IN_MEMORY_EXAMPLES // 2, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(upgrade_responses(), st.integers(1, 64), st.sampled_from(["eof", "silence"]), st.booleans())
+    def prop(response: bytes, chunk: int, ending: str, accept_right: bool) -> None:
+
+        settings_ = check_settings_from({"WS_URL": "ws://127.0.0.1:9/ocpp/CP-1", "OCPP_PASSWORD": "secret-1"})
+        sock = _HeadSocket(response, chunk, ending)
+        if accept_right:
+            # Half the time, a 101 that is right apart from what was drawn around it.
+            sock.response = sock.response.replace(b"ACCEPT", b"%KEY%")
+        original_recv = sock.recv
+
+        def recv(size: int) -> bytes:
+            if b"%KEY%" in sock.response and sock.request:
+                key = sock.request.split(b"Sec-WebSocket-Key: ", 1)[1].split(b"\r\n", 1)[0].decode()
+                sock.response = sock.response.replace(b"%KEY%", accept_for(key).encode())
+            return original_recv(size)
+
+        sock.recv = recv  # type: ignore[method-assign]
+        try:
+            upgraded = upgrade(sock, settings_, Deadline.after(5))  # type: ignore[arg-type]
+        except StepFailure as failure:
+            assert failure.step.value in ("upgrade", "tls")
+            assert failure.reason and "\n" not in failure.reason and len(failure.reason) <= 400
+            outcomes.add("refused")
+        else:
+            assert upgraded.subprotocol == "ocpp1.6"
+            outcomes.add("upgraded")
+
+
+    prop()
+    # The draws must include good handshakes too, or the property says little.
+    assert outcomes == {"refused", "upgraded"}
