@@ -271,6 +271,13 @@ def lib_calls_answered(count: int) -> Callable[[Any, dict[str, Any]], None]:
     return check
 
 
+def http_status_is(code: int) -> Callable[[Any, dict[str, Any]], None]:
+    def check(server: Any, doc: dict[str, Any]) -> None:
+        assert doc["http_status"] == code
+
+    return check
+
+
 _STATUS_TEXT = {
     200: ("200 OK", "HTTP 200 OK: a plain HTTP answer, not a WebSocket upgrade"),
     301: ("301 Moved Permanently\r\nLocation: https://elsewhere.example/ocpp", "redirect to https://elsewhere.example/ocpp"),
@@ -295,9 +302,7 @@ def _status_rows() -> list[Row]:
                     "upgrade",
                     message,
                     IMMEDIATE,
-                    check=lambda _s, doc, code=code: (  # type: ignore[misc]
-                        None if doc["http_status"] == code else pytest.fail(str(doc))
-                    ),
+                    check=http_status_is(code),
                 )
             )
     return rows
