@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import NoReturn, TextIO
 
 from . import __version__
-from .check import run_check
-from .result import CheckResult, Step, Verdict
-from .settings import DEFAULT_TIMEOUT_S, ConfigError, check_settings_from
-from .trace import stream_tracer
+from .result import Verdict
+from .runner import OutputFormat, RunOptions, check_once, config_failure, render, report, run_options_from
+from .settings import DEFAULT_TIMEOUT_S, CheckSettings, ConfigError, check_settings_from
+from .trace import Tracer, stream_tracer
 
 
 @dataclass(frozen=True)
@@ -50,10 +50,21 @@ OPTIONS: list[Option] = [
     Option("--warn-rtt", "WARN_RTT", "WARNING above this Heartbeat RTT, ms", "MS"),
     Option("--warn-cert-days", "WARN_CERT_DAYS", "WARNING when the certificate expires sooner (14)", "DAYS"),
     Option("--warn-clock", "WARN_CLOCK_OFFSET", "WARNING when the CSMS clock is off by more, s", "SECONDS"),
+    # Options of the run rather than of the check (see runner.run_options_from).
+    Option(
+        "--push-url", "KUMA_PUSH_URL", "Uptime Kuma push URL, .../api/push/<token> (secret: prefer the env)",
+        "URL",
+    ),
+    Option("--push-timeout", "KUMA_PUSH_TIMEOUT", "wait for Kuma's answer, s (default 10)", "SECONDS"),
+    Option("--push-warning-down", "KUMA_PUSH_WARNING_DOWN", "push WARNING as down (default up)"),
+    Option("--every", "PROBE_EVERY", "keep running: one check every SECONDS", "SECONDS"),
 ]
 
 EPILOG = """\
 exit codes: 0 OK, 1 WARNING, 2 CRITICAL (the check failed), 3 UNKNOWN (bad settings)
+A failed push to Kuma makes the exit code at least 1 (the verdict itself is kept).
+With --every the process runs until SIGTERM/SIGINT, then exits 0.
+`ocpp-probe serve --config FILE` runs the HTTP probe server (see `serve --help`).
 Every option can also be set by the environment variable shown in its help; a flag
 wins over its variable. HTTPS_PROXY/HTTP_PROXY/NO_PROXY are honoured as curl does.
 """
@@ -85,7 +96,13 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             parser.add_argument(option.flag, metavar=option.metavar, help=help_text)
     output = parser.add_mutually_exclusive_group()
-    output.add_argument("--json", action="store_true", help="print one JSON object")
+    output.add_argument("--json", action="store_true", help="print one JSON object (--format json)")
+    output.add_argument(
+        "--format", choices=[f.value for f in OutputFormat], help="report format (default text)"
+    )
+    parser.add_argument(
+        "--output", metavar="FILE", help="write the report to FILE atomically instead of stdout"
+    )
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="trace each step and frame on stderr"
     )
@@ -111,24 +128,10 @@ def settings_values(args: argparse.Namespace, environ: Mapping[str, str]) -> dic
     return values
 
 
-def config_failure(reason: str) -> CheckResult:
-    return CheckResult(
-        verdict=Verdict.UNKNOWN,
-        target="",
-        ocpp_version="",
-        failed_step=Step.CONFIG,
-        reason=reason,
-    )
-
-
-def render(result: CheckResult, as_json: bool) -> str:
-    if as_json:
-        from .reporters.json_report import render_json
-
-        return render_json(result)
-    from .reporters.text import render_line
-
-    return render_line(result)
+def output_format(args: argparse.Namespace) -> OutputFormat:
+    if args.json:
+        return OutputFormat.JSON
+    return OutputFormat(args.format) if args.format else OutputFormat.TEXT
 
 
 def main(
@@ -158,8 +161,13 @@ def _main(
     import os
 
     env = dict(os.environ) if environ is None else dict(environ)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["serve"]:
+        from .serve.command import serve_main
+
+        return serve_main(argv[1:], env, out, err)
     parser = build_parser()
-    as_json = "--json" in (argv if argv is not None else sys.argv[1:])
+    as_json = OutputFormat.JSON if "--json" in argv else OutputFormat.TEXT
     try:
         args = parser.parse_args(argv)
     except UsageError as exc:
@@ -169,6 +177,13 @@ def _main(
         return int(exc.code or 0)
 
     values = settings_values(args, env)
+    fmt = output_format(args)
+    try:
+        options = run_options_from(values, fmt, args.output)
+    except ConfigError as exc:
+        # Without valid run options nothing can be pushed; say why and stop.
+        out.write(render(config_failure(str(exc)), fmt) + "\n")
+        return Verdict.UNKNOWN.exit_code
     demo = None
     if args.demo:
         from .demo import DemoCsms
@@ -177,16 +192,30 @@ def _main(
         values["WS_URL"] = demo.url()
         values.pop("CHARGE_POINT_ID", None)
     try:
+        settings: CheckSettings | ConfigError
         try:
             settings = check_settings_from(values)
         except ConfigError as exc:
-            result = config_failure(str(exc))
-        else:
-            trace = stream_tracer(err) if args.verbose else None
-            result = run_check(settings, trace)
+            settings = exc
+        trace = stream_tracer(err) if args.verbose else None
+        if options.every_s is not None:
+            from .loop import loop_or_config_failure
+
+            return loop_or_config_failure(settings, options, out, err, trace)
+        return _once(settings, options, out, err, trace)
     finally:
         if demo is not None:
             demo.__exit__(None, None, None)
-    out.write(render(result, args.json) + "\n")
-    out.flush()
-    return result.verdict.exit_code
+
+
+def _once(
+    settings: CheckSettings | ConfigError,
+    options: RunOptions,
+    out: TextIO,
+    err: TextIO,
+    trace: Tracer | None,
+) -> int:
+    outcome = check_once(settings, options, trace)
+    if not report(outcome, options, out, err):
+        return Verdict.UNKNOWN.exit_code  # the report never reached its file
+    return outcome.exit_code

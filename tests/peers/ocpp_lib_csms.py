@@ -91,6 +91,7 @@ class OcppLibCsms:
         ssl_context: ssl.SSLContext | None = None,
         heartbeat_delay_s: float = 0.0,
         interval: int = 300,
+        port: int = 0,
     ) -> None:
         self.version = version
         self.boot_status = boot_status
@@ -100,7 +101,8 @@ class OcppLibCsms:
         self.heartbeat_delay_s = heartbeat_delay_s
         self.interval = interval
         self.seen = Seen()
-        self.port = 0
+        # A fixed port lets a test stop this CSMS and start a new one where the probe looks.
+        self.port = port
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: Any = None
@@ -148,7 +150,7 @@ class OcppLibCsms:
         self._server = await serve(
             self._handle,
             "127.0.0.1",
-            0,
+            self.port,
             subprotocols=[_SUBPROTOCOLS[self.version]],
             process_request=self._check_auth,
             ssl=self.ssl_context,

@@ -1,0 +1,115 @@
+"""Prometheus text exposition (format 0.0.4) of one CheckResult.
+
+Shared by one-shot output (node_exporter's textfile collector) and serve mode's
+/probe answer. Names follow Prometheus conventions: base units (seconds), a
+``_timestamp_seconds`` suffix for points in time, gauges for measurements of the
+last check. A value the check did not measure is left out, never reported as 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from .. import __version__
+from ..result import CheckResult, Step, Verdict
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+# The phases a charging station goes through; close is a courtesy and left out.
+PHASES = (Step.RESOLVE, Step.CONNECT, Step.TLS, Step.UPGRADE, Step.BOOT, Step.HEARTBEAT)
+
+
+@dataclass(frozen=True)
+class Sample:
+    labels: tuple[tuple[str, str], ...]
+    value: float
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    kind: str  # gauge, counter
+    help: str
+    samples: tuple[Sample, ...]
+
+
+def escape_label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def format_value(value: float) -> str:
+    if value != value:
+        return "NaN"
+    if value in (float("inf"), float("-inf")):
+        return "+Inf" if value > 0 else "-Inf"
+    if value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    return repr(float(value))
+
+
+def render_families(families: Iterable[Family]) -> str:
+    lines: list[str] = []
+    for family in families:
+        if not family.samples:
+            continue
+        lines.append(f"# HELP {family.name} {family.help}")
+        lines.append(f"# TYPE {family.name} {family.kind}")
+        for sample in family.samples:
+            labels = ",".join(f'{key}="{escape_label(val)}"' for key, val in sample.labels)
+            name = f"{family.name}{{{labels}}}" if labels else family.name
+            lines.append(f"{name} {format_value(sample.value)}")
+    return "\n".join(lines) + "\n"
+
+
+def result_families(result: CheckResult, labels: Mapping[str, str] | None = None) -> list[Family]:
+    base = tuple((labels or {}).items())
+
+    def one(value: float | None, *extra: tuple[str, str]) -> tuple[Sample, ...]:
+        return () if value is None else (Sample((*base, *extra), value),)
+
+    phases = tuple(
+        Sample((*base, ("phase", step.value)), result.timings_ms[step.value] / 1000)
+        for step in PHASES
+        if step.value in result.timings_ms
+    )
+    verdicts = tuple(
+        Sample((*base, ("verdict", verdict.name)), 1.0 if verdict is result.verdict else 0.0)
+        for verdict in Verdict
+    )
+    rtt = result.heartbeat_rtt_ms
+    tls = result.tls
+    families = [
+        Family("ocpp_probe_success", "gauge",
+               "1 when the CSMS accepted BootNotification and answered Heartbeat (OK or WARNING)",
+               one(1.0 if result.ok else 0.0)),
+        Family("ocpp_probe_verdict", "gauge",
+               "The check's verdict as a state set: 1 for the current one", verdicts),
+        Family("ocpp_probe_duration_seconds", "gauge",
+               "Time taken by each phase of the check", phases),
+        Family("ocpp_probe_check_duration_seconds", "gauge",
+               "Time taken by the whole check", one(result.total_ms / 1000)),
+        Family("ocpp_probe_heartbeat_rtt_seconds", "gauge",
+               "Round trip of the OCPP Heartbeat CALL and its CALLRESULT",
+               one(None if rtt is None else rtt / 1000)),
+        Family("ocpp_probe_boot_status", "gauge",
+               "BootNotification status answered by the CSMS (info-style, always 1)",
+               one(1.0, ("status", result.boot.status)) if result.boot else ()),
+        Family("ocpp_probe_tls_cert_expiry_timestamp_seconds", "gauge",
+               "Expiry (notAfter) of the CSMS leaf certificate, Unix time",
+               one(tls.cert_not_after if tls else None)),
+        Family("ocpp_probe_clock_offset_seconds", "gauge",
+               "CSMS clock (Heartbeat currentTime) minus the probe's clock",
+               one(result.clock_offset_s)),
+        Family("ocpp_probe_failed_step", "gauge",
+               "The step at which the check failed (info-style, present only on failure)",
+               one(1.0, ("step", result.failed_step.value)) if result.failed_step else ()),
+        Family("ocpp_probe_info", "gauge",
+               "OCPP version checked and subprotocol agreed (info-style, always 1)",
+               one(1.0, ("ocpp_version", result.ocpp_version),
+                   ("subprotocol", result.subprotocol or ""), ("probe_version", __version__))),
+    ]
+    return families
+
+
+def render_prometheus(result: CheckResult, labels: Mapping[str, str] | None = None) -> str:
+    return render_families(result_families(result, labels))

@@ -1,0 +1,171 @@
+"""One run of the check as the command line does it: check, push to Kuma, report.
+
+Shared by one-shot runs and the loop, so both push, render and count exit codes the
+same way. Exit codes with a push: the check's verdict stands and is reported as is;
+a push that failed makes the run at least WARNING (exit 1), so an OK check whose
+result never reached Kuma does not look like a fully successful run. A CRITICAL
+or UNKNOWN check keeps its code (2, 3).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TextIO
+
+from .check import run_check
+from .reporters.kuma_push import PushOutcome, PushTarget, outcome_document, push, push_target_from
+from .result import CheckResult, Step, Verdict
+from .settings import CheckSettings, ConfigError, parse_bool, parse_positive
+from .trace import Tracer
+
+DEFAULT_PUSH_TIMEOUT_S = 10.0
+
+
+class OutputFormat(Enum):
+    TEXT = "text"
+    JSON = "json"
+    PROMETHEUS = "prometheus"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    format: OutputFormat = OutputFormat.TEXT
+    output: str | None = None  # a file replaced atomically instead of stdout
+    push: PushTarget | None = None
+    push_timeout_s: float = DEFAULT_PUSH_TIMEOUT_S
+    warning_is_down: bool = False
+    every_s: float | None = None
+    # The environment the run was given, for the push's proxy variables.
+    environment: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+
+def run_options_from(
+    values: Mapping[str, str], fmt: OutputFormat, output: str | None
+) -> RunOptions:
+    """Validate the options that shape a run (not the check); raises ConfigError."""
+    every = parse_positive(values, "PROBE_EVERY", "seconds")
+    if every is not None and fmt is OutputFormat.PROMETHEUS and output is None:
+        raise ConfigError(
+            "PROBE_EVERY", "with --format prometheus needs --output FILE (one exposition per check)"
+        )
+    return RunOptions(
+        format=fmt,
+        output=output,
+        push=push_target_from(values),
+        push_timeout_s=parse_positive(values, "KUMA_PUSH_TIMEOUT", "seconds")
+        or DEFAULT_PUSH_TIMEOUT_S,
+        warning_is_down=parse_bool(values, "KUMA_PUSH_WARNING_DOWN"),
+        every_s=every,
+        environment=dict(values),
+    )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    result: CheckResult
+    push: PushOutcome | None = None
+
+    @property
+    def exit_code(self) -> int:
+        code = self.result.verdict.exit_code
+        if self.push is not None and not self.push.ok:
+            code = max(code, Verdict.WARNING.exit_code)
+        return code
+
+
+def config_failure(reason: str) -> CheckResult:
+    return CheckResult(
+        verdict=Verdict.UNKNOWN, target="", ocpp_version="", failed_step=Step.CONFIG, reason=reason
+    )
+
+
+def check_once(
+    settings: CheckSettings | ConfigError, options: RunOptions, trace: Tracer | None = None
+) -> Outcome:
+    """Run the check (or report the bad settings) and push the verdict when asked to."""
+    if isinstance(settings, ConfigError):
+        result = config_failure(str(settings))
+    else:
+        result = run_check(settings, trace)
+    return finish(result, options, trace)
+
+
+def finish(result: CheckResult, options: RunOptions, trace: Tracer | None = None) -> Outcome:
+    if options.push is None:
+        return Outcome(result)
+    outcome = push(
+        options.push,
+        result,
+        options.push_timeout_s,
+        options.environment,
+        options.warning_is_down,
+        trace,
+    )
+    return Outcome(result, outcome)
+
+
+def render(result: CheckResult, fmt: OutputFormat, pushed: PushOutcome | None = None) -> str:
+    if fmt is OutputFormat.JSON:
+        import orjson
+
+        from .reporters.json_report import result_document
+
+        document = result_document(result)
+        if pushed is not None:
+            document["push"] = outcome_document(pushed)
+        return orjson.dumps(document).decode("utf-8")
+    if fmt is OutputFormat.PROMETHEUS:
+        from .reporters.prometheus import render_prometheus
+
+        # A target label keeps several probes' files apart in the textfile collector.
+        return render_prometheus(result, {"target": result.target}).rstrip("\n")
+    from .reporters.text import render_line
+
+    return render_line(result)
+
+
+def write_atomically(path: str, text: str) -> None:
+    """Replace ``path`` in one rename, so a reader (node_exporter) never sees half a file."""
+    directory = os.path.dirname(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(prefix=".ocpp-probe-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, 0o644)  # mkstemp's 0600 would hide it from node_exporter's user
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
+
+
+def report(
+    outcome: Outcome, options: RunOptions, out: TextIO, err: TextIO, prefix: str = ""
+) -> bool:
+    """Write the rendered result to stdout or the output file; a failed push to stderr.
+
+    Returns False when the output file could not be written.
+    """
+    written = True
+    text = render(outcome.result, options.format, outcome.push)
+    if options.output is not None:
+        try:
+            write_atomically(options.output, text + "\n")
+        except OSError as exc:
+            err.write(f"ocpp-probe: cannot write {options.output}: {exc.strerror or exc}\n")
+            written = False
+    else:
+        out.write(prefix + text + "\n")
+        out.flush()
+    if outcome.push is not None and not outcome.push.ok:
+        err.write(f"ocpp-probe: push to {outcome.push.target} failed: {outcome.push.detail}\n")
+        err.flush()
+    return written

@@ -1,0 +1,128 @@
+"""serve's configuration file: TOML with a [server] table and one table per target.
+
+A target's keys are the same settings as the environment variables (WS_URL,
+OCPP_VERSION, ...), upper or lower case, and go through the same validation
+(settings.check_settings_from), so a target behaves exactly like the CLI given
+that environment. Only targets named here can be probed: a request names a target,
+it never brings a URL (no server-side request forgery).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..settings import CheckSettings, ConfigError, check_settings_from
+
+DEFAULT_LISTEN = "127.0.0.1:9477"
+DEFAULT_MAX_CONCURRENT = 8
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+# Proxy variables come from the server's environment, as they would for the CLI.
+_INHERITED = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy",
+              "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy")
+
+
+class ServeConfigError(Exception):
+    """The config file cannot be used; the message names the file, table and key."""
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    settings: CheckSettings
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    targets: dict[str, Target] = field(default_factory=dict)
+    listen: str = DEFAULT_LISTEN
+    max_concurrent: int = DEFAULT_MAX_CONCURRENT
+
+
+def check_setting_names() -> frozenset[str]:
+    """Every environment name of a check setting (run options such as KUMA_* excluded)."""
+    from ..cli import OPTIONS
+
+    run_only = {"KUMA_PUSH_URL", "KUMA_PUSH_TIMEOUT", "KUMA_PUSH_WARNING_DOWN", "PROBE_EVERY"}
+    return frozenset(option.env for option in OPTIONS if option.env not in run_only)
+
+
+def _text(value: Any, where: str) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, str)):
+        return str(value)
+    raise ServeConfigError(f"{where}: must be a string, number or boolean")
+
+
+def target_from(
+    name: str, table: Mapping[str, Any], environ: Mapping[str, str], where: str
+) -> Target:
+    if not _NAME.match(name):
+        raise ServeConfigError(
+            f"{where}: target name {name!r} must be letters, digits, '.', '_' or '-' (max 64)"
+        )
+    known = check_setting_names()
+    values = {key: environ[key] for key in _INHERITED if key in environ}
+    for key, value in table.items():
+        upper = key.upper()
+        if upper not in known:
+            raise ServeConfigError(
+                f"{where}.{key}: unknown setting; use the environment names, e.g. ws_url, "
+                "ocpp_version, probe_timeout"
+            )
+        values[upper] = _text(value, f"{where}.{key}")
+    try:
+        return Target(name, check_settings_from(values))
+    except ConfigError as exc:
+        raise ServeConfigError(f"{where}: {exc}") from None
+
+
+def parse_config(
+    document: Mapping[str, Any], environ: Mapping[str, str], source: str
+) -> ServeConfig:
+    unknown = set(document) - {"server", "targets"}
+    if unknown:
+        raise ServeConfigError(f"{source}: unknown table(s) {', '.join(sorted(unknown))}")
+    server = document.get("server", {})
+    targets_table = document.get("targets", {})
+    if not isinstance(server, dict) or not isinstance(targets_table, dict):
+        raise ServeConfigError(f"{source}: [server] and [targets.NAME] must be tables")
+    extra = set(server) - {"listen", "max_concurrent"}
+    if extra:
+        raise ServeConfigError(f"{source}: [server] has unknown key(s) {', '.join(sorted(extra))}")
+    listen = server.get("listen", DEFAULT_LISTEN)
+    limit = server.get("max_concurrent", DEFAULT_MAX_CONCURRENT)
+    if not isinstance(listen, str):
+        raise ServeConfigError(f"{source}: server.listen must be a string like \"127.0.0.1:9477\"")
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ServeConfigError(f"{source}: server.max_concurrent must be a whole number >= 1")
+    targets: dict[str, Target] = {}
+    for name, table in targets_table.items():
+        where = f"{source}: targets.{name}"
+        if not isinstance(table, dict):
+            raise ServeConfigError(f"{where}: must be a table of settings")
+        targets[name] = target_from(name, table, environ, where)
+    if not targets:
+        raise ServeConfigError(f"{source}: no targets; add a [targets.NAME] table with ws_url")
+    return ServeConfig(targets, listen, limit)
+
+
+def load_config(path: str, environ: Mapping[str, str]) -> ServeConfig:
+    try:
+        import tomllib  # Python 3.11+; imported here so the rest runs on 3.9
+    except ModuleNotFoundError:
+        raise ServeConfigError(
+            "serve mode reads TOML with Python's tomllib (3.11+), which this build lacks; "
+            "run it with Python 3.11 or newer"
+        ) from None
+    try:
+        with open(path, "rb") as handle:
+            document = tomllib.load(handle)
+    except OSError as exc:
+        raise ServeConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ServeConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse_config(document, environ, path)

@@ -1,0 +1,147 @@
+"""Prometheus text exposition, read back with the official prometheus_client parser."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from ocpp_probe.reporters.prometheus import render_prometheus
+from ocpp_probe.result import BootFacts, CheckResult, Step, TlsFacts, Verdict
+
+from .conftest import probe_in_process
+
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+def parse(text: str) -> tuple[Samples, dict[str, str]]:
+    """Every sample keyed by (name, sorted labels), and each family's type."""
+    samples: Samples = {}
+    types: dict[str, str] = {}
+    for family in text_string_to_metric_families(text):
+        types[family.name] = family.type
+        for sample in family.samples:
+            key = (sample.name, tuple(sorted(sample.labels.items())))
+            assert key not in samples, f"duplicate sample {key}"
+            samples[key] = sample.value
+    return samples, types
+
+
+def passing_result() -> CheckResult:
+    return CheckResult(
+        verdict=Verdict.WARNING,
+        target="wss://csms.example.com/ocpp/CP-1",
+        ocpp_version="2.0.1",
+        timings_ms={"resolve": 1.5, "connect": 2.0, "tls": 30.0, "upgrade": 4.25,
+                    "boot": 12.0, "heartbeat": 8.0, "close": 0.5},
+        total_ms=58.25,
+        subprotocol="ocpp2.0.1",
+        tls=TlsFacts("TLSv1.3", "TLS_AES_256_GCM_SHA384", 1767225600.0, 10.0),
+        boot=BootFacts("Accepted", 300),
+        heartbeat_rtt_ms=7.5,
+        clock_offset_s=-1.25,
+        warnings=["certificate expires in 10.0 days"],
+    )
+
+
+def test_passing_check_metrics_value_by_value() -> None:
+    samples, types = parse(render_prometheus(passing_result()))
+    assert samples == {
+        ("ocpp_probe_success", ()): 1.0,
+        ("ocpp_probe_verdict", (("verdict", "OK"),)): 0.0,
+        ("ocpp_probe_verdict", (("verdict", "WARNING"),)): 1.0,
+        ("ocpp_probe_verdict", (("verdict", "CRITICAL"),)): 0.0,
+        ("ocpp_probe_verdict", (("verdict", "UNKNOWN"),)): 0.0,
+        ("ocpp_probe_duration_seconds", (("phase", "resolve"),)): 0.0015,
+        ("ocpp_probe_duration_seconds", (("phase", "connect"),)): 0.002,
+        ("ocpp_probe_duration_seconds", (("phase", "tls"),)): 0.03,
+        ("ocpp_probe_duration_seconds", (("phase", "upgrade"),)): 0.00425,
+        ("ocpp_probe_duration_seconds", (("phase", "boot"),)): 0.012,
+        ("ocpp_probe_duration_seconds", (("phase", "heartbeat"),)): 0.008,
+        ("ocpp_probe_check_duration_seconds", ()): 0.05825,
+        ("ocpp_probe_heartbeat_rtt_seconds", ()): 0.0075,
+        ("ocpp_probe_boot_status", (("status", "Accepted"),)): 1.0,
+        ("ocpp_probe_tls_cert_expiry_timestamp_seconds", ()): 1767225600.0,
+        ("ocpp_probe_clock_offset_seconds", ()): -1.25,
+        ("ocpp_probe_info", (("ocpp_version", "2.0.1"), ("probe_version", "0.1.0"),
+                             ("subprotocol", "ocpp2.0.1"))): 1.0,
+    }
+    assert set(types.values()) == {"gauge"}
+
+
+def test_failed_check_leaves_out_what_was_not_measured() -> None:
+    result = CheckResult(
+        verdict=Verdict.CRITICAL, target='ws://h/ocpp/"odd\\id', ocpp_version="1.6",
+        failed_step=Step.CONNECT, reason="refused",
+        timings_ms={"resolve": 1.0, "connect": 0.5}, total_ms=1.75,
+    )
+    samples, _ = parse(render_prometheus(result, {"target": result.target}))
+    target = (("target", 'ws://h/ocpp/"odd\\id'),)
+    assert samples[("ocpp_probe_success", target)] == 0.0
+    assert samples[("ocpp_probe_failed_step", (("step", "connect"), *target))] == 1.0
+    assert samples[("ocpp_probe_verdict", (("target", target[0][1]), ("verdict", "CRITICAL")))] == 1.0
+    names = {name for name, _ in samples}
+    assert "ocpp_probe_heartbeat_rtt_seconds" not in names
+    assert "ocpp_probe_boot_status" not in names
+    assert "ocpp_probe_clock_offset_seconds" not in names
+    assert "ocpp_probe_tls_cert_expiry_timestamp_seconds" not in names
+    phases = {dict(labels)["phase"] for name, labels in samples if name == "ocpp_probe_duration_seconds"}
+    assert phases == {"resolve", "connect"}
+
+
+def test_one_shot_prometheus_format_on_stdout() -> None:
+    run = probe_in_process(["--demo", "--format", "prometheus"])
+    assert run.code == 0
+    samples, _ = parse(run.stdout)
+    target = next(dict(labels)["target"] for name, labels in samples if name == "ocpp_probe_success")
+    assert target.startswith("ws://127.0.0.1:") and target.endswith("/ocpp/DEMO-CP-1")
+    label = (("target", target),)
+    assert samples[("ocpp_probe_success", label)] == 1.0
+    assert samples[("ocpp_probe_boot_status", (("status", "Accepted"), *label))] == 1.0
+    rtt = samples[("ocpp_probe_heartbeat_rtt_seconds", label)]
+    heartbeat = samples[("ocpp_probe_duration_seconds", (("phase", "heartbeat"), *label))]
+    total = samples[("ocpp_probe_check_duration_seconds", label)]
+    assert 0 < rtt <= heartbeat < total < 5
+    assert abs(samples[("ocpp_probe_clock_offset_seconds", label)]) < 1.0
+
+
+def test_output_file_is_replaced_atomically_and_stdout_stays_quiet(tmp_path: os.PathLike[str]) -> None:
+    path = os.path.join(tmp_path, "ocpp.prom")
+    with open(path, "w") as handle:
+        handle.write("stale\n")
+    run = probe_in_process(["--demo", "--format", "prometheus", "--output", path])
+    assert run.code == 0
+    assert run.stdout == ""
+    with open(path) as handle:
+        samples, _ = parse(handle.read())
+    assert [v for (name, _), v in samples.items() if name == "ocpp_probe_success"] == [1.0]
+    assert os.listdir(tmp_path) == ["ocpp.prom"]  # no temporary file left behind
+    assert os.stat(path).st_mode & 0o777 == 0o644
+
+
+def test_failed_check_is_still_written_and_keeps_its_exit_code(tmp_path: os.PathLike[str]) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    path = os.path.join(tmp_path, "ocpp.prom")
+    run = probe_in_process(
+        ["--format", "prometheus", "--output", path], {"WS_URL": f"ws://127.0.0.1:{port}/ocpp/CP"}
+    )
+    assert run.code == 2
+    with open(path) as handle:
+        samples, _ = parse(handle.read())
+    assert [v for (name, _), v in samples.items() if name == "ocpp_probe_success"] == [0.0]
+
+
+def test_unwritable_output_is_unknown(tmp_path: os.PathLike[str]) -> None:
+    path = os.path.join(tmp_path, "missing-dir", "ocpp.prom")
+    run = probe_in_process(["--demo", "--format", "prometheus", "--output", path])
+    assert run.code == 3
+    assert run.stderr.startswith(f"ocpp-probe: cannot write {path}: No such file or directory")
+
+
+def test_json_shorthand_and_format_flag_are_exclusive() -> None:
+    run = probe_in_process(["--demo", "--json", "--format", "text"])
+    assert run.code == 3
+    assert "not allowed with argument" in run.doc["reason"]
