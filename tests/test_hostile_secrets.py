@@ -4,7 +4,9 @@ Every mode runs against passing and failing servers with marker secrets, includi
 servers that echo the credentials they received back in their answers (an HTTP
 reason phrase and body, a CALLERROR, a close reason, a statusInfo reasonCode, a
 CALL's action name). The OCPP password, its Basic token, the password file's
-content, the proxy password and the TLS key file's content are all looked for.
+content, the proxy password, the TLS key file's content and the Uptime Kuma push
+token (with a Kuma that accepts, one that does not know the token, and one that
+quotes the request in its error) are all looked for.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import pytest
 
 from .conftest import Run, probe_in_process, probe_process
 from .hostile_common import BOOT_OK, Pki, make_pki
+from .peers.kuma_receiver import KumaReceiver
 from .peers.ocpp_lib_csms import OcppLibCsms
 from .peers.scenario_server import Peer, ScenarioServer
 
@@ -230,3 +233,39 @@ def test_the_echoing_servers_do_echo() -> None:
         run = probe_in_process(["--json"], {"WS_URL": url, "OCPP_PASSWORD": "abc"})
     assert run.code == 2
     assert f"bad {IDENTITY}:abc" in run.doc["reason"]
+
+
+PUSH_TOKEN = "Kuma-Token-Marker-7b1e"
+
+
+def _kuma_echo(peer: Peer) -> None:
+    # A Kuma (or a proxy in front of it) that quotes the request, token and all, in its error.
+    line = peer.read_request()["request-line"]
+    body = ('{"ok":false,"msg":"no monitor for ' + line.replace('"', "'") + '"}').encode()
+    peer.respond("500 " + line[:60], body, "Content-Type: application/json\r\n")
+
+
+@pytest.mark.parametrize("kuma", ["accepts", "unknown-token", "echoes-the-token"])
+@pytest.mark.parametrize("csms_passes", [True, False], ids=["csms-ok", "csms-down"])
+def test_push_token_never_in_output(kuma: str, csms_passes: bool) -> None:
+    csms_script = _echo_then_accept if csms_passes else _echo_in_401
+    with _scenario(csms_script) as csms_url, KumaReceiver(tokens=(PUSH_TOKEN,)) as receiver, \
+            ScenarioServer(_kuma_echo) as echo:
+        push_url = {
+            "accepts": receiver.url(PUSH_TOKEN),
+            "unknown-token": f"http://127.0.0.1:{receiver.port}/api/push/{PUSH_TOKEN}-x",
+            "echoes-the-token": f"http://127.0.0.1:{echo.port}/api/push/{PUSH_TOKEN}",
+        }[kuma]
+        for mode in MODES:
+            env = {"WS_URL": csms_url, "OCPP_PASSWORD": PASSWORD, "PROBE_TIMEOUT": "3",
+                   "KUMA_PUSH_URL": push_url}
+            run = probe_in_process(mode, env)
+            assert run.code in (0, 1, 2), run.stdout
+            if kuma == "accepts":
+                assert run.code == (0 if csms_passes else 2), run.stdout
+            _assert_clean(run, [PUSH_TOKEN, *_forms(PASSWORD)], f"push {kuma} {mode}")
+            with_flag = probe_in_process([*mode, "--push-url", push_url], {k: v for k, v in env.items()
+                                                                           if k != "KUMA_PUSH_URL"})
+            _assert_clean(with_flag, [PUSH_TOKEN], f"push flag {kuma} {mode}")
+    if kuma == "accepts":
+        assert len(receiver.requests) == 2 * len(MODES)
