@@ -53,6 +53,24 @@ class _CappedFrameBuffer(frame_buffer):
     def __init__(self, recv: Callable[[int], bytes], cap: int) -> None:
         super().__init__(recv, False)
         self.cap = cap
+        self.opcode: int | None = None  # of the frame being read, for error messages
+
+    def recv_header(self) -> None:
+        # Judge the two header bytes before anything else of the frame is read.
+        super().recv_header()
+        assert self.header is not None
+        fin, rsv1, rsv2, rsv3, opcode, has_mask, length_bits = self.header
+        self.opcode = opcode
+        if rsv1 or rsv2 or rsv3:
+            raise WebSocketViolation(
+                "CSMS set reserved bits (RSV) in a frame, but no extension was negotiated"
+            )
+        if opcode not in ABNF.OPCODES:
+            raise WebSocketViolation(f"CSMS sent a frame with reserved opcode {opcode}")
+        if has_mask:
+            raise WebSocketViolation("CSMS sent a masked frame (servers must not mask)")
+        if opcode >= 0x8 and (not fin or length_bits > 125):
+            raise WebSocketViolation("CSMS sent a fragmented or oversized control frame")
 
     def recv_length(self) -> None:
         super().recv_length()
@@ -113,14 +131,14 @@ class Channel:
             try:
                 frame = self._frames.recv_frame()
             except WebSocketException as exc:
+                if self._frames.opcode == ABNF.OPCODE_CLOSE:
+                    # The header was fine, so websocket-client objected to the close payload.
+                    detail = str(exc).replace("Invalid close opcode", "invalid close code").rstrip(".")
+                    raise WebSocketViolation(f"CSMS sent an invalid close frame ({detail})") from None
                 raise WebSocketViolation(f"invalid WebSocket frame from CSMS ({exc})") from None
-            if frame.mask_value:
-                raise WebSocketViolation("CSMS sent a masked frame (servers must not mask)")
             opcode = frame.opcode
             data = frame.data if isinstance(frame.data, bytes) else frame.data.encode()
             if opcode >= 0x8:
-                if not frame.fin or len(data) > 125:
-                    raise WebSocketViolation("CSMS sent a fragmented or oversized control frame")
                 if opcode == ABNF.OPCODE_PING:
                     self._note(f"< ping ({len(data)} bytes), answered with pong")
                     self._send_frame(data, ABNF.OPCODE_PONG)

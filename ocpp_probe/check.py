@@ -6,6 +6,7 @@ monotonic clock and bounded by the one deadline made here.
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ from .messages import (
     parse_boot_response,
     parse_heartbeat_response,
 )
+from .redact import Redactor, basic_token
 from .result import BootFacts, CheckResult, Step, StepFailure, TlsFacts, Verdict, judged
 from .settings import CheckSettings, ConfigError
 from .sockets import DeadlineSocket, DeadlineSSLSocket
@@ -60,7 +62,7 @@ class _Progress:
 
 
 def _boot_failure(boot: BootFacts) -> str:
-    why = f" ({boot.reason_code})" if boot.reason_code else ""
+    why = f" ({boot.reason_code[:60]})" if boot.reason_code else ""  # CiString20 by the schema
     if boot.status == BootStatus.PENDING.value:
         return (
             f"BootNotification Pending{why}: the CSMS has not accepted this station yet, "
@@ -163,6 +165,8 @@ def _close_quietly(channel: Channel, deadline: Deadline) -> None:
 
 def run_check(settings: CheckSettings, trace: Tracer | None = None) -> CheckResult:
     """Check one CSMS endpoint; never raises for anything the server or network does."""
+    redactor = _redactor(settings)
+    trace = redactor.tracer(trace)
     started_at = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     begin = time.perf_counter()
     deadline = Deadline.after(settings.timeout_s)
@@ -204,7 +208,18 @@ def run_check(settings: CheckSettings, trace: Tracer | None = None) -> CheckResu
         warnings=list(progress.warnings),
         started_at=started_at,
     )
-    return judged(result, settings.thresholds)
+    return redactor.result(judged(result, settings.thresholds))
+
+
+def _redactor(settings: CheckSettings) -> Redactor:
+    secrets: list[str | None] = []
+    if settings.password is not None:
+        secrets += [settings.password, basic_token(settings.identity, settings.password)]
+    if settings.proxy is not None and settings.proxy.authorization:
+        token = settings.proxy.authorization.split(" ", 1)[-1]
+        credentials = base64.b64decode(token).decode("utf-8", "replace")
+        secrets += [token, credentials.split(":", 1)[-1]]
+    return Redactor(secrets)
 
 
 def _current_step(progress: _Progress) -> Step:

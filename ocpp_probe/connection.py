@@ -6,7 +6,6 @@ StepFailure naming that step; the check times them.
 
 from __future__ import annotations
 
-import errno
 import ipaddress
 import socket
 import ssl
@@ -18,7 +17,7 @@ from typing import Any
 from .deadline import Deadline, DeadlineExceeded
 from .result import Step, StepFailure, TlsFacts
 from .settings import CheckSettings
-from .sockets import DeadlineSocket, DeadlineSSLSocket
+from .sockets import DeadlineSocket, DeadlineSSLSocket, describe_os_error
 from .tls import describe_ssl_error
 from .trace import Tracer
 from .upgrade import (
@@ -48,6 +47,9 @@ def resolve(host: str, port: int, deadline: Deadline) -> list[Address]:
     getaddrinfo has no timeout of its own, so it runs in a daemon thread that the
     check stops waiting for when the deadline passes.
     """
+    if host.lower().rstrip(".").endswith(".invalid") or host.lower() == "invalid":
+        # RFC 6761 section 6.4: such names never resolve, so resolvers must not ask DNS.
+        raise StepFailure(Step.RESOLVE, f"cannot resolve {host}: .invalid names never resolve (RFC 6761)")
     try:
         ipaddress.ip_address(host)
     except ValueError:
@@ -102,11 +104,14 @@ def connect(addresses: list[Address], deadline: Deadline) -> DeadlineSocket:
         except ConnectionRefusedError:
             failures.append(f"connection refused by {_show(sockaddr)}")
         except OSError as exc:
-            failures.append(f"{_show(sockaddr)}: {exc.strerror or exc}")
+            failures.append(f"{_show(sockaddr)}: {describe_os_error(exc)}")
         sock.close()
     if not failures:
         raise StepFailure(Step.CONNECT, f"connecting timed out after {deadline.budget_s:g} s")
     raise StepFailure(Step.CONNECT, "; ".join(failures))
+
+
+_HTTP_PREFIX = b"HTTP/"
 
 
 def read_http_head(
@@ -134,6 +139,12 @@ def read_http_head(
                 )
             raise StepFailure(step, f"connection closed in the middle of the {what}")
         buffer += chunk
+        if not buffer.startswith(_HTTP_PREFIX[: len(buffer)]):
+            # An SSH banner, a TLS alert, a database greeting: no need to wait for more.
+            first_line = buffer.split(b"\r\n", 1)[0].split(b"\n", 1)[0][:60]
+            raise StepFailure(
+                step, f"server did not answer with HTTP: {first_line.decode('iso-8859-1')!r}"
+            )
         end = head_end(buffer)
         if end >= 0:
             if end > MAX_HEAD_BYTES:
@@ -209,8 +220,7 @@ def start_tls(
         raise StepFailure(Step.TLS, describe_ssl_error(exc)) from None
     except OSError as exc:
         tls_sock.close()
-        reason = "connection reset" if exc.errno == errno.ECONNRESET else exc.strerror or str(exc)
-        raise StepFailure(Step.TLS, f"TLS handshake failed: {reason}") from None
+        raise StepFailure(Step.TLS, f"TLS handshake failed: {describe_os_error(exc)}") from None
     return tls_sock, _facts(tls_sock, verified=not settings.insecure)
 
 
@@ -255,9 +265,11 @@ def upgrade(
     except ssl.SSLEOFError:
         raise StepFailure(Step.UPGRADE, f"connection closed by the server during the upgrade{hint}") from None
     except ssl.SSLError as exc:
-        raise StepFailure(Step.UPGRADE, describe_ssl_error(exc)) from None
+        # TLS 1.3 servers judge the client certificate after the client's handshake has
+        # finished, so their alert arrives with the first read: still a TLS failure.
+        raise StepFailure(Step.TLS, describe_ssl_error(exc)) from None
     except OSError as exc:
-        raise StepFailure(Step.UPGRADE, f"upgrade failed: {exc.strerror or exc}") from None
+        raise StepFailure(Step.UPGRADE, f"upgrade failed: {describe_os_error(exc)}") from None
     if trace:
         shown = head.decode("iso-8859-1").rstrip("\r\n").replace("\r\n", "\n< ")
         trace("< " + shown)

@@ -26,6 +26,7 @@ from .rpc import (
     new_message_id,
     parse_frame,
 )
+from .sockets import describe_os_error
 from .tls import describe_ssl_error
 from .trace import Tracer
 from .versions import OcppVersion
@@ -89,5 +90,5 @@ class Exchange:
             raise StepFailure(step, describe_ssl_error(exc)) from None
         except OSError as exc:
             raise StepFailure(
-                step, f"connection failed waiting for the {action} response: {exc.strerror or exc}"
+                step, f"{describe_os_error(exc)}, waiting for the {action} response"
             ) from None

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
+from .printable import printable
+
 
 class Verdict(Enum):
     """Monitoring-plugins states; the value is the process exit code."""
@@ -46,6 +48,7 @@ class StepFailure(Exception):
         verdict: Verdict = Verdict.CRITICAL,
         http_status: int | None = None,
     ) -> None:
+        reason = printable(reason)  # reasons quote the server; they must stay one line
         super().__init__(reason)
         self.step = step
         self.reason = reason

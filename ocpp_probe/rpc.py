@@ -154,7 +154,7 @@ def parse_frame(data: str | bytes, version: OcppVersion) -> Frame:
     if message_type in (MessageType.CALL, MessageType.SEND):
         _expect_length(decoded, message_type.name, 4)
         action = _expect_string(decoded[2], f"{message_type.name} action")
-        payload = _expect_object(decoded[3], f"{message_type.name} {action} payload")
+        payload = _expect_object(decoded[3], f"{message_type.name} {action[:60]} payload")
         if message_type is MessageType.SEND:
             return Send(message_id, action, payload)
         return Call(message_id, action, payload)

@@ -8,6 +8,7 @@ bounded no matter how the bytes arrive; a timeout surfaces as DeadlineExceeded.
 
 from __future__ import annotations
 
+import errno
 import socket
 import ssl
 from typing import Any
@@ -64,3 +65,17 @@ class DeadlineSSLSocket(_DeadlineIO, ssl.SSLSocket):  # type: ignore[misc]
             super().do_handshake(block)
         except socket.timeout:
             raise self._timed_out() from None
+
+
+_ERRNO_MEANINGS = {
+    errno.ECONNRESET: "connection reset by the server",
+    errno.EPIPE: "connection closed by the server while the probe was sending",
+    errno.ECONNABORTED: "connection aborted",
+}
+
+
+def describe_os_error(exc: OSError) -> str:
+    """A socket error in words, the same for every step (the step says where)."""
+    if exc.errno in _ERRNO_MEANINGS:
+        return _ERRNO_MEANINGS[exc.errno]
+    return exc.strerror or str(exc) or type(exc).__name__

@@ -58,15 +58,27 @@ def client_context(settings: CheckSettings) -> ssl.SSLContext:
             # encrypted key, which would hang an unattended check.
             context.load_cert_chain(settings.cert_file, settings.key_file, password=lambda: b"")
         except ssl.SSLError as exc:
-            # Never quote the key itself; OpenSSL's reason names the mismatch.
-            reason = getattr(exc, "reason", None) or "unusable certificate or key"
-            setting = "TLS_KEY_FILE" if settings.key_file else "TLS_CERT_FILE"
-            raise ConfigError(
-                setting, f"cannot be used with TLS_CERT_FILE ({reason})"
-            ) from None
+            raise _client_cert_error(settings, exc) from None
         except OSError as exc:
             raise ConfigError("TLS_CERT_FILE", f"cannot be read ({exc.strerror})") from None
     return context
+
+
+def _client_cert_error(settings: CheckSettings, exc: ssl.SSLError) -> ConfigError:
+    """Which of the two files is wrong, in words; never quoting the key itself."""
+    reason = getattr(exc, "reason", None) or "unusable certificate or key"
+    key_setting = "TLS_KEY_FILE" if settings.key_file else "TLS_CERT_FILE"
+    if reason == "KEY_VALUES_MISMATCH":
+        return ConfigError(key_setting, "does not match the certificate in TLS_CERT_FILE")
+    assert settings.cert_file is not None
+    try:
+        with open(settings.cert_file, "rb") as handle:
+            has_certificate = b"-----BEGIN CERTIFICATE-----" in handle.read(1 << 20)
+    except OSError:
+        has_certificate = False
+    if not has_certificate:
+        return ConfigError("TLS_CERT_FILE", f"holds no PEM certificate ({reason})")
+    return ConfigError(key_setting, f"holds no usable private key for TLS_CERT_FILE ({reason})")
 
 
 _SSL_REASONS = {

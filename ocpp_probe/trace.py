@@ -9,6 +9,8 @@ from __future__ import annotations
 import time
 from typing import Callable, TextIO
 
+from .printable import printable
+
 Tracer = Callable[[str], None]
 
 
@@ -19,7 +21,9 @@ def stream_tracer(stream: TextIO) -> Tracer:
     def trace(line: str) -> None:
         elapsed = (time.perf_counter() - start) * 1000
         prefix = f"[{elapsed:9.3f} ms] "
-        stream.write(prefix + line.replace("\n", "\n" + " " * len(prefix)) + "\n")
+        # A line may span several (a request head); each part is made safe on its own.
+        parts = [printable(part) for part in line.split("\n")]
+        stream.write(prefix + ("\n" + " " * len(prefix)).join(parts) + "\n")
         stream.flush()
 
     return trace

@@ -130,7 +130,8 @@ def parse_head(data: bytes) -> HttpHead:
     if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
         raise UpgradeRefused(f"server did not answer with HTTP: {status_line[:60]!r}")
     status = int(parts[1])
-    reason = parts[2].strip() if len(parts) > 2 else ""
+    # The reason phrase is quoted in the verdict, which must stay a readable line.
+    reason = parts[2].strip()[:120] if len(parts) > 2 else ""
     headers: dict[str, str] = {}
     for line in lines[1:]:
         if not line:
@@ -154,6 +155,12 @@ def judge_response(head: HttpHead, key: str, offered: str, password_sent: bool) 
         meaning = STATUS_MEANINGS.get(head.status)
         if head.status == 401 and not password_sent:
             meaning = "unauthorized: the CSMS wants credentials; set OCPP_PASSWORD"
+        if meaning is None and 200 <= head.status < 300:
+            # "HTTP 200 OK" as a failure puzzles people; it means the URL is a web page.
+            meaning = (
+                f"{head.reason or 'success'}: a plain HTTP answer, not a WebSocket upgrade "
+                "(is WS_URL the CSMS's WebSocket endpoint?)"
+            )
         if meaning is None and 300 <= head.status < 400:
             location = head.header("location") or "nowhere"
             meaning = f"redirect to {location[:120]} (chargers do not follow redirects)"

@@ -169,7 +169,7 @@ def test_key_that_does_not_match_certificate_is_unknown(
     )
     assert run.code == 3
     assert run.doc["failed_step"] == "config"
-    assert run.doc["reason"].startswith("TLS_KEY_FILE: cannot be used with TLS_CERT_FILE (KEY_VALUES_MISMATCH")
+    assert run.doc["reason"] == "TLS_KEY_FILE: does not match the certificate in TLS_CERT_FILE"
     assert "PRIVATE KEY" not in run.stdout
 
 
