@@ -107,7 +107,7 @@ echo "build.sh: build venv ready after $((SECONDS - started)) s" >&2
 
 rm -rf "$work/pyi"
 # With staticx: a one-folder build, which staticx packs as a tree (one unpack per
-# run instead of two; see build/README-binaries.md). Without: the one-file build.
+# run instead of two; see docs/binaries.md). Without: the one-file build.
 OCPP_PROBE_ONEDIR="$staticx" OCPP_PROBE_NAME=ocpp-probe "$venv/bin/pyinstaller" --noconfirm --clean --log-level WARN \
     --distpath "$work/pyi/dist" --workpath "$work/pyi/work" "$here/ocpp-probe.spec"
 plain="$work/pyi/dist/ocpp-probe"
@@ -116,7 +116,7 @@ out="$repo/dist/ocpp-probe-linux-$arch"
 if [ "$staticx" = 1 ]; then
     # staticx bundles the builder's glibc and dynamic loader, so the binary runs
     # on any Linux of this CPU (no glibc needed). No compression: xz costs ~0.4 s
-    # at every start (measured), see build/README-binaries.md.
+    # at every start (measured), see docs/binaries.md.
     PATH="$venv/bin:$PATH" "$venv/bin/python" "$here/staticx_reproducible.py" --onedir "$plain" "$out.tmp"
 else
     cp "$plain" "$out.tmp"
