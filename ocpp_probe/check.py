@@ -126,7 +126,7 @@ def _steps(
             boot.status.value,
             boot.interval_s,
             boot.current_time.isoformat().replace("+00:00", "Z"),
-            boot.reason_code,
+            boot.reason_code[:60] if boot.reason_code else None,
         )
     if boot.status is not BootStatus.ACCEPTED:
         if boot.status is BootStatus.PENDING and settings.accept_pending:
@@ -188,6 +188,8 @@ def run_check(settings: CheckSettings, trace: Tracer | None = None) -> CheckResu
     finally:
         if progress.sock is not None:
             progress.sock.close()
+    if trace and failure is not None:
+        trace(f"! {failure.step.value} failed: {failure.reason}")
     total_ms = (time.perf_counter() - begin) * 1000
     result = CheckResult(
         verdict=Verdict.OK if failure is None else failure.verdict,

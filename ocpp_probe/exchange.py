@@ -38,6 +38,9 @@ def _waited_too_long(exc: DeadlineExceeded, action: str) -> str:
     return f"no {action} response within {exc.limit_s * 1000:g} ms (HEARTBEAT_TIMEOUT)"
 
 
+MAX_LISTED_CALLS = 50
+
+
 @dataclass
 class Exchange:
     channel: Channel
@@ -63,7 +66,9 @@ class Exchange:
                 self._note("< " + text.decode("utf-8", "replace"))
                 frame = parse_frame(text, self.version)
                 if isinstance(frame, Call):
-                    self.csms_calls.append(frame.action)
+                    # Listed for the report, within bounds a flooding CSMS cannot stretch.
+                    if len(self.csms_calls) < MAX_LISTED_CALLS:
+                        self.csms_calls.append(frame.action[:60])
                     self._send(encode_call_error(answer_to_csms_call(frame, self.version)))
                     continue
                 answer = matches(frame, message_id)

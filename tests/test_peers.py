@@ -167,3 +167,11 @@ def test_ocpp_rpc_rejects_a_version_it_does_not_offer() -> None:
     assert run.doc["reason"] == (
         "CSMS accepted the WebSocket but selected no subprotocol (offered ocpp2.0.1)"
     )
+
+
+def test_a_flood_of_csms_calls_is_answered_and_listed_within_bounds() -> None:
+    with OcppLibCsms(version="1.6", call_first=60) as csms:
+        run = check(csms.url(), "1.6")
+    assert run.code == 0, run.doc
+    assert csms.seen.call_first_errors == ["NotImplemented"] * 60  # every one answered
+    assert run.doc["csms_calls"] == ["GetConfiguration"] * 50  # the report keeps 50

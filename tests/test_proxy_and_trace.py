@@ -57,3 +57,9 @@ def test_verbose_trace_shows_every_frame_and_hides_credentials() -> None:
         assert secret not in trace and secret not in run.stdout
     # Every trace line starts with its time since the start of the check.
     assert all(line.startswith("[") or line.startswith(" ") for line in trace.splitlines())
+
+
+def test_verbose_trace_ends_with_the_failure() -> None:
+    run = probe_in_process(["-v"], {"WS_URL": "ws://csms.invalid/ocpp/CP1"})
+    assert run.code == 2
+    assert run.stderr.rstrip().endswith("] ! resolve failed: cannot resolve csms.invalid: .invalid names never resolve (RFC 6761)")
