@@ -10,13 +10,14 @@ import argparse
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import NoReturn, TextIO
+from typing import TextIO
 
 from . import __version__
 from .result import Verdict
 from .runner import OutputFormat, RunOptions, check_once, config_failure, render, report, run_options_from
 from .settings import DEFAULT_TIMEOUT_S, CheckSettings, ConfigError, check_settings_from
 from .trace import Tracer, stream_tracer
+from .usage import PluginArgumentParser, UsageError
 
 
 @dataclass(frozen=True)
@@ -70,19 +71,8 @@ wins over its variable. HTTPS_PROXY/HTTP_PROXY/NO_PROXY are honoured as curl doe
 """
 
 
-class UsageError(Exception):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse exits with 2 on a usage error; a monitoring plugin must say UNKNOWN (3)."""
-
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(message)
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = PluginArgumentParser(
         prog="ocpp-probe",
         description="Check an OCPP CSMS end to end, as a charging station would: "
         "TLS, WebSocket upgrade, BootNotification, Heartbeat.",

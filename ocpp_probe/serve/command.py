@@ -13,10 +13,11 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from http.server import ThreadingHTTPServer
-from typing import NoReturn, TextIO
+from typing import TextIO
 
 from ..check import run_check
 from ..result import Verdict
+from ..usage import PluginArgumentParser, UsageError
 from .config import ServeConfig, ServeConfigError, load_config
 from .handler import Checker, ProbeHandler, ProbeService
 from .metrics import ServerMetrics
@@ -24,17 +25,8 @@ from .metrics import ServerMetrics
 UNKNOWN = Verdict.UNKNOWN.exit_code
 
 
-class _UsageError(Exception):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise _UsageError(message)
-
-
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = PluginArgumentParser(
         prog="ocpp-probe serve",
         description="HTTP server for pull-style monitors: GET /probe?target=NAME runs one check "
         "of a target from the config file (JSON, 200 healthy / 503 not; "
@@ -101,7 +93,7 @@ class RunningServer:
 def serve_main(argv: Sequence[str], env: Mapping[str, str], out: TextIO, err: TextIO) -> int:
     try:
         args = _parser().parse_args(list(argv))
-    except _UsageError as exc:
+    except UsageError as exc:
         err.write(f"ocpp-probe serve: {exc} (see serve --help)\n")
         return UNKNOWN
     except SystemExit as exc:
