@@ -188,10 +188,12 @@ def _main(
         except ConfigError as exc:
             settings = exc
         trace = stream_tracer(err) if args.verbose else None
-        if options.every_s is not None:
-            from .loop import loop_or_config_failure
+        # Bad settings never get better by retrying: even with --every they are
+        # reported (and pushed) once, the way a one-shot run reports them, exit 3.
+        if options.every_s is not None and not isinstance(settings, ConfigError):
+            from .loop import run_loop
 
-            return loop_or_config_failure(settings, options, out, err, trace)
+            return run_loop(settings, options, out, err, trace)
         return _once(settings, options, out, err, trace)
     finally:
         if demo is not None:

@@ -21,7 +21,7 @@ from types import FrameType
 from typing import Callable, TextIO
 
 from .runner import Outcome, OutputFormat, RunOptions, check_once, report
-from .settings import CheckSettings, ConfigError
+from .settings import CheckSettings
 from .trace import Tracer
 
 Clock = Callable[[], float]
@@ -155,18 +155,3 @@ def _report(outcome: Outcome, options: RunOptions, out: TextIO, err: TextIO) -> 
     if options.format is OutputFormat.TEXT and outcome.result.started_at:
         prefix = outcome.result.started_at + " "
     report(outcome, options, out, err, prefix)
-
-
-def loop_or_config_failure(
-    settings: CheckSettings | ConfigError,
-    options: RunOptions,
-    out: TextIO,
-    err: TextIO,
-    trace: Tracer | None,
-) -> int:
-    """Bad settings never get better by retrying: report (and push) them once, exit 3."""
-    if isinstance(settings, ConfigError):
-        outcome = check_once(settings, options, trace)
-        report(outcome, options, out, err)
-        return outcome.result.verdict.exit_code
-    return run_loop(settings, options, out, err, trace)
