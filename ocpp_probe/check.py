@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from .channel import Channel
-from .connection import connect, resolve, start_tls, tunnel, upgrade
+from .connection import connect, resolve, show_address, start_tls, tunnel, upgrade
 from .deadline import Deadline
 from .exchange import Exchange
 from .messages import (
@@ -91,8 +91,7 @@ def _steps(
 
     with progress.timed(Step.CONNECT):
         plain = progress.sock = connect(addresses, deadline)
-        host, port = plain.getpeername()[:2]
-        progress.remote_address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        progress.remote_address = show_address(plain.getpeername())
         if trace:
             trace(f"* connected to {progress.remote_address}")
         if settings.proxy is not None:

@@ -36,7 +36,7 @@ from .upgrade import (
 Address = tuple[int, int, int, tuple[Any, ...]]  # family, type, proto, sockaddr
 
 
-def _show(sockaddr: tuple[Any, ...]) -> str:
+def show_address(sockaddr: tuple[Any, ...]) -> str:
     host, port = sockaddr[0], sockaddr[1]
     return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
 
@@ -100,11 +100,11 @@ def connect(addresses: list[Address], deadline: Deadline) -> DeadlineSocket:
             sock.connect(sockaddr)
             return sock
         except socket.timeout:
-            failures.append(f"no answer from {_show(sockaddr)} within {share:.3g} s")
+            failures.append(f"no answer from {show_address(sockaddr)} within {share:.3g} s")
         except ConnectionRefusedError:
-            failures.append(f"connection refused by {_show(sockaddr)}")
+            failures.append(f"connection refused by {show_address(sockaddr)}")
         except OSError as exc:
-            failures.append(f"{_show(sockaddr)}: {describe_os_error(exc)}")
+            failures.append(f"{show_address(sockaddr)}: {describe_os_error(exc)}")
         sock.close()
     if not failures:
         raise StepFailure(Step.CONNECT, f"connecting timed out after {deadline.budget_s:g} s")
