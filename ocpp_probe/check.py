@@ -25,12 +25,13 @@ from .messages import (
     parse_boot_response,
     parse_heartbeat_response,
 )
-from .redact import Redactor, basic_token
+from .redact import Redactor
 from .result import BootFacts, CheckResult, Step, StepFailure, TlsFacts, Verdict, judged
 from .settings import CheckSettings, ConfigError
 from .sockets import DeadlineSocket, DeadlineSSLSocket
 from .tls import client_context
 from .trace import Tracer
+from .upgrade import basic_token
 
 # The close handshake is a courtesy after the verdict is known; it gets little time.
 CLOSE_BUDGET_S = 1.0

@@ -10,7 +10,6 @@ like an HTTP head is, and escaped like a reason).
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterable
 from dataclasses import replace
 
@@ -29,10 +28,6 @@ def _forms(secret: str) -> set[str]:
     forms = {secret, secret.encode("utf-8", "surrogatepass").decode("iso-8859-1")}
     forms |= {printable(form) for form in forms}
     return {form for form in forms if len(form) >= MIN_SECRET_CHARS}
-
-
-def basic_token(user: str, password: str) -> str:
-    return base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
 
 
 class Redactor:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from .messages import MODEL_MAX, VENDOR_MAX
 from .result import Thresholds
+from .upgrade import basic_token
 from .versions import OcppVersion
 
 DEFAULT_TIMEOUT_S = 20.0
@@ -192,12 +193,9 @@ def _proxy(values: Mapping[str, str], secure: bool, host: str) -> Proxy | None:
         raise ConfigError(source, "must be an http://host:port proxy (CONNECT tunnel)")
     authorization = None
     if parts.username is not None:
-        import base64
-
         user = urllib.parse.unquote(parts.username)
         secret = urllib.parse.unquote(parts.password or "")
-        token = base64.b64encode(f"{user}:{secret}".encode()).decode("ascii")
-        authorization = "Basic " + token
+        authorization = "Basic " + basic_token(user, secret)
     return Proxy(parts.hostname, port, authorization)
 
 

@@ -72,14 +72,18 @@ def host_header(host: str, port: int, secure: bool) -> str:
     return f"{shown}:{port}"
 
 
+def basic_token(user: str, password: str) -> str:
+    """The credentials of an HTTP Basic Authorization header, UTF-8 (RFC 7617)."""
+    return base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+
+
 def basic_authorization(identity: str, password: str) -> str:
     """The Authorization value of OCPP security profiles 1 and 2.
 
     The user is the charge point identity, the password as configured; both are
     sent as UTF-8 (RFC 7617 with charset UTF-8), which all OCPP versions use.
     """
-    token = base64.b64encode(f"{identity}:{password}".encode()).decode("ascii")
-    return "Basic " + token
+    return "Basic " + basic_token(identity, password)
 
 
 def build_request(

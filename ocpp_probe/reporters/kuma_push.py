@@ -11,7 +11,6 @@ errors or traces (see PushTarget.display).
 
 from __future__ import annotations
 
-import base64
 import time
 import urllib.parse
 from collections.abc import Mapping
@@ -23,6 +22,7 @@ import orjson
 from ..result import CheckResult, Verdict
 from ..settings import ConfigError, _bypassed
 from ..trace import Tracer
+from ..upgrade import basic_token
 from .text import summary
 
 if TYPE_CHECKING:
@@ -78,8 +78,8 @@ def push_target_from(values: Mapping[str, str]) -> PushTarget | None:
     authorization = None
     if parts.username is not None:
         # A reverse proxy in front of Kuma may want Basic auth; urllib ignores URL userinfo.
-        pair = f"{urllib.parse.unquote(parts.username)}:{urllib.parse.unquote(parts.password or '')}"
-        authorization = "Basic " + base64.b64encode(pair.encode()).decode("ascii")
+        user = urllib.parse.unquote(parts.username)
+        authorization = "Basic " + basic_token(user, urllib.parse.unquote(parts.password or ""))
     netloc = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
     if parts.port is not None:
         netloc += f":{parts.port}"
