@@ -309,7 +309,3 @@ def check_settings_from(values: Mapping[str, str]) -> CheckSettings:
     )
 
 
-def system_environment() -> Mapping[str, str]:
-    return dict(os.environ)
-
-
