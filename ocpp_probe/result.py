@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
+from .failures import FailureKind
 from .printable import printable
 
 
@@ -47,6 +48,7 @@ class StepFailure(Exception):
         reason: str,
         verdict: Verdict = Verdict.CRITICAL,
         http_status: int | None = None,
+        kind: FailureKind | None = None,
     ) -> None:
         reason = printable(reason)  # reasons quote the server; they must stay one line
         super().__init__(reason)
@@ -54,6 +56,7 @@ class StepFailure(Exception):
         self.reason = reason
         self.verdict = verdict
         self.http_status = http_status
+        self.kind = kind
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ class CheckResult:
     target: str  # the endpoint URL, never with credentials in it
     ocpp_version: str
     failed_step: Step | None = None
+    failure_kind: FailureKind | None = None  # None when the check passed
     reason: str = ""
     # Milliseconds per step that ran (finished or failed), in check order.
     timings_ms: dict[str, float] = field(default_factory=dict)
