@@ -15,8 +15,9 @@ from datetime import datetime, timezone
 
 from .channel import Channel
 from .connection import connect, resolve, show_address, start_tls, tunnel, upgrade
-from .deadline import Deadline
+from .deadline import Deadline, DeadlineExceeded
 from .exchange import Exchange
+from .failures import FailureKind
 from .messages import (
     BootStatus,
     PayloadViolation,
@@ -55,31 +56,44 @@ class _Progress:
 
     @contextmanager
     def timed(self, step: Step) -> Iterator[None]:
+        """Time one step; a deadline that escapes its layer's translation is still a TIMEOUT."""
         start = time.perf_counter()
         try:
             yield
+        except DeadlineExceeded as exc:
+            raise StepFailure(step, str(exc), kind=FailureKind.TIMEOUT) from None
         finally:
             self.timings_ms[step.value] = (time.perf_counter() - start) * 1000
 
 
-def _boot_failure(boot: BootFacts) -> str:
+def _boot_failure(boot: BootFacts) -> StepFailure:
     why = f" ({boot.reason_code[:60]})" if boot.reason_code else ""  # CiString20 by the schema
     if boot.status == BootStatus.PENDING.value:
-        return (
+        return StepFailure(
+            Step.BOOT,
             f"BootNotification Pending{why}: the CSMS has not accepted this station yet, "
-            f"retry in {boot.interval_s} s (set ACCEPT_PENDING=true to count Pending as healthy)"
+            f"retry in {boot.interval_s} s (set ACCEPT_PENDING=true to count Pending as healthy)",
+            kind=FailureKind.BOOT_PENDING,
         )
-    return f"BootNotification Rejected{why}: the CSMS refuses this station, retry in {boot.interval_s} s"
+    return StepFailure(
+        Step.BOOT,
+        f"BootNotification Rejected{why}: the CSMS refuses this station, retry in {boot.interval_s} s",
+        kind=FailureKind.BOOT_REJECTED,
+    )
+
+
+def _violation(step: Step, exc: PayloadViolation) -> StepFailure:
+    return StepFailure(step, f"protocol violation: {exc}", kind=FailureKind.OCPP_PROTOCOL)
 
 
 def _steps(
     settings: CheckSettings, deadline: Deadline, progress: _Progress, trace: Tracer | None
-) -> Channel | None:
+) -> Channel:
     """Run the steps in order; returns the open channel for closing, raises StepFailure."""
     try:
         context = client_context(settings) if settings.secure else None
     except ConfigError as exc:
-        raise StepFailure(Step.CONFIG, str(exc), Verdict.UNKNOWN) from None
+        raise StepFailure(Step.CONFIG, str(exc), Verdict.UNKNOWN, kind=FailureKind.CONFIG) from None
 
     dial_host = settings.proxy.host if settings.proxy else settings.host
     dial_port = settings.proxy.port if settings.proxy else settings.port
@@ -121,7 +135,7 @@ def _steps(
         try:
             boot = parse_boot_response(payload, settings.version)
         except PayloadViolation as exc:
-            raise StepFailure(Step.BOOT, f"protocol violation: {exc}") from None
+            raise _violation(Step.BOOT, exc) from None
         progress.boot = BootFacts(
             boot.status.value,
             boot.interval_s,
@@ -134,7 +148,7 @@ def _steps(
             progress.warnings.append("BootNotification Pending (counted as healthy)")
             return channel
         _close_quietly(channel, deadline)
-        raise StepFailure(Step.BOOT, _boot_failure(progress.boot))
+        raise _boot_failure(progress.boot)
 
     with progress.timed(Step.HEARTBEAT):
         sent_wall = time.time()
@@ -150,7 +164,7 @@ def _steps(
         try:
             csms_time = parse_heartbeat_response(payload)
         except PayloadViolation as exc:
-            raise StepFailure(Step.HEARTBEAT, f"protocol violation: {exc}") from None
+            raise _violation(Step.HEARTBEAT, exc) from None
         # The CSMS read its clock somewhere in the round trip; the midpoint is the best guess.
         progress.clock_offset_s = csms_time.timestamp() - (sent_wall + received_wall) / 2
     return channel
@@ -172,18 +186,19 @@ def run_check(settings: CheckSettings, trace: Tracer | None = None) -> CheckResu
     deadline = Deadline.after(settings.timeout_s)
     progress = _Progress()
     failure: StepFailure | None = None
-    channel: Channel | None = None
     try:
         channel = _steps(settings, deadline, progress, trace)
-        if channel is not None:
-            with progress.timed(Step.CLOSE):
-                _close_quietly(channel, deadline)
+        with progress.timed(Step.CLOSE):
+            _close_quietly(channel, deadline)
     except StepFailure as exc:
         failure = exc
     except Exception as exc:  # a bug, not a server fault: say so instead of a traceback
         step = _current_step(progress)
         failure = StepFailure(
-            step, f"internal error during {step.value}: {type(exc).__name__}: {exc}", Verdict.UNKNOWN
+            step,
+            f"internal error during {step.value}: {type(exc).__name__}: {exc}",
+            Verdict.UNKNOWN,
+            kind=FailureKind.INTERNAL,
         )
     finally:
         if progress.sock is not None:
@@ -197,6 +212,7 @@ def run_check(settings: CheckSettings, trace: Tracer | None = None) -> CheckResu
         ocpp_version=settings.version.value,
         failed_step=None if failure is None else failure.step,
         reason="" if failure is None else failure.reason,
+        failure_kind=None if failure is None else failure.kind,
         timings_ms=dict(progress.timings_ms),
         total_ms=total_ms,
         subprotocol=progress.subprotocol,

@@ -1,7 +1,9 @@
 """The network half of a check: resolve, connect (through a proxy if set), TLS, upgrade.
 
 Each function does one step, bounded by the deadline it is given, and raises
-StepFailure naming that step; the check times them.
+StepFailure naming that step and its FailureKind; the check times them. What the
+network raises (a deadline passing, a TLS alert, a socket error) becomes a failure in
+one place, ``stage``, so a timeout is a TIMEOUT whichever step it hits.
 """
 
 from __future__ import annotations
@@ -11,14 +13,17 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from .deadline import Deadline, DeadlineExceeded
+from .failures import FailureKind, kind_for_os_error
 from .result import Step, StepFailure, TlsFacts
 from .settings import CheckSettings
 from .sockets import DeadlineSocket, DeadlineSSLSocket, describe_os_error
-from .tls import describe_ssl_error
+from .tls import describe_ssl_error, ssl_failure_kind
 from .trace import Tracer
 from .upgrade import (
     MAX_HEAD_BYTES,
@@ -36,6 +41,42 @@ from .upgrade import (
 Address = tuple[int, int, int, tuple[Any, ...]]  # family, type, proto, sockaddr
 
 
+@contextmanager
+def stage(
+    step: Step, doing: str, os_kind: FailureKind = FailureKind.CLOSED, closed_hint: str = ""
+) -> Iterator[None]:
+    """Turn what the network raises while ``doing`` one step into that step's StepFailure.
+
+    The one translation for this layer: a passed deadline is TIMEOUT, a TLS error is
+    classified by tls.ssl_failure_kind (and blamed on the TLS step, since a TLS 1.3
+    alert can arrive with the first read after the handshake), a socket error by its
+    errno, with ``os_kind`` for errnos that say nothing more. A TLS EOF after the
+    handshake is a hang-up (CLOSED) of this step, explained by ``closed_hint``.
+    """
+    try:
+        yield
+    except DeadlineExceeded as exc:
+        raise timed_out(step, f"{doing} timed out after {exc.limit_s:g} s") from None
+    except ssl.SSLEOFError as exc:
+        if step is Step.TLS:
+            raise StepFailure(step, describe_ssl_error(exc), kind=ssl_failure_kind(exc)) from None
+        raise StepFailure(
+            step,
+            f"connection closed by the server during the {doing}{closed_hint}",
+            kind=FailureKind.CLOSED,
+        ) from None
+    except ssl.SSLError as exc:
+        raise StepFailure(Step.TLS, describe_ssl_error(exc), kind=ssl_failure_kind(exc)) from None
+    except OSError as exc:
+        raise StepFailure(
+            step, f"{doing} failed: {describe_os_error(exc)}", kind=kind_for_os_error(exc, os_kind)
+        ) from None
+
+
+def timed_out(step: Step, reason: str) -> StepFailure:
+    return StepFailure(step, reason, kind=FailureKind.TIMEOUT)
+
+
 def show_address(sockaddr: tuple[Any, ...]) -> str:
     host, port = sockaddr[0], sockaddr[1]
     return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
@@ -47,9 +88,18 @@ def resolve(host: str, port: int, deadline: Deadline) -> list[Address]:
     getaddrinfo has no timeout of its own, so it runs in a daemon thread that the
     check stops waiting for when the deadline passes.
     """
+    with stage(Step.RESOLVE, f"resolving {host}", os_kind=FailureKind.DNS):
+        return _resolve(host, port, deadline)
+
+
+def _resolve(host: str, port: int, deadline: Deadline) -> list[Address]:
     if host.lower().rstrip(".").endswith(".invalid") or host.lower() == "invalid":
         # RFC 6761 section 6.4: such names never resolve, so resolvers must not ask DNS.
-        raise StepFailure(Step.RESOLVE, f"cannot resolve {host}: .invalid names never resolve (RFC 6761)")
+        raise StepFailure(
+            Step.RESOLVE,
+            f"cannot resolve {host}: .invalid names never resolve (RFC 6761)",
+            kind=FailureKind.DNS,
+        )
     try:
         ipaddress.ip_address(host)
     except ValueError:
@@ -69,15 +119,14 @@ def resolve(host: str, port: int, deadline: Deadline) -> list[Address]:
     worker.start()
     worker.join(deadline.remaining())
     if not outcome:
-        raise StepFailure(Step.RESOLVE, f"resolving {host} timed out after {deadline.budget_s:g} s")
+        raise DeadlineExceeded(deadline.what, deadline.budget_s)  # stage() words it
     found = outcome[0]
-    if isinstance(found, socket.gaierror):
-        raise StepFailure(Step.RESOLVE, f"cannot resolve {host}: {found.strerror}")
     if isinstance(found, Exception):
-        raise StepFailure(Step.RESOLVE, f"cannot resolve {host}: {found}")
+        why = found.strerror if isinstance(found, socket.gaierror) else found
+        raise StepFailure(Step.RESOLVE, f"cannot resolve {host}: {why}", kind=FailureKind.DNS)
     addresses = [(family, kind, proto, sockaddr) for family, kind, proto, _, sockaddr in found]
     if not addresses:
-        raise StepFailure(Step.RESOLVE, f"{host} has no addresses")
+        raise StepFailure(Step.RESOLVE, f"{host} has no addresses", kind=FailureKind.DNS)
     return addresses
 
 
@@ -85,9 +134,16 @@ def connect(addresses: list[Address], deadline: Deadline) -> DeadlineSocket:
     """A TCP connection to the first address that answers.
 
     Each remaining address gets an equal share of the time left, so one address
-    that drops packets cannot use up the whole budget.
+    that drops packets cannot use up the whole budget. When all fail, the kind is
+    the most telling one: a refusal (something answered) over silence over no route.
     """
+    with stage(Step.CONNECT, "connecting", os_kind=FailureKind.UNREACHABLE):
+        return _connect(addresses, deadline)
+
+
+def _connect(addresses: list[Address], deadline: Deadline) -> DeadlineSocket:
     failures: list[str] = []
+    kinds: set[FailureKind] = set()
     for index, (family, kind, proto, sockaddr) in enumerate(addresses):
         left = len(addresses) - index
         share = deadline.remaining() / left
@@ -101,14 +157,19 @@ def connect(addresses: list[Address], deadline: Deadline) -> DeadlineSocket:
             return sock
         except socket.timeout:
             failures.append(f"no answer from {show_address(sockaddr)} within {share:.3g} s")
+            kinds.add(FailureKind.TIMEOUT)
         except ConnectionRefusedError:
             failures.append(f"connection refused by {show_address(sockaddr)}")
+            kinds.add(FailureKind.REFUSED)
         except OSError as exc:
             failures.append(f"{show_address(sockaddr)}: {describe_os_error(exc)}")
+            kinds.add(kind_for_os_error(exc, FailureKind.UNREACHABLE))
         sock.close()
     if not failures:
-        raise StepFailure(Step.CONNECT, f"connecting timed out after {deadline.budget_s:g} s")
-    raise StepFailure(Step.CONNECT, "; ".join(failures))
+        raise DeadlineExceeded(deadline.what, deadline.budget_s)  # stage() words it
+    telling = [k for k in (FailureKind.REFUSED, FailureKind.TIMEOUT) if k in kinds]
+    chosen = telling[0] if telling else kinds.pop() if len(kinds) == 1 else FailureKind.UNREACHABLE
+    raise StepFailure(Step.CONNECT, "; ".join(failures), kind=chosen)
 
 
 _HTTP_PREFIX = b"HTTP/"
@@ -120,8 +181,17 @@ def read_http_head(
     step: Step,
     what: str,
     silent_close_hint: str = "",
+    peer_kind: FailureKind | None = None,
 ) -> tuple[bytes, bytes]:
-    """The HTTP response head and any bytes that followed it, within limits."""
+    """The HTTP response head and any bytes that followed it, within limits.
+
+    ``peer_kind`` (PROXY for a CONNECT answer) replaces the kinds of everything but
+    a timeout: whatever the proxy does wrong, the proxy is what to look at.
+    """
+
+    def failure(reason: str, kind: FailureKind) -> StepFailure:
+        return StepFailure(step, reason, kind=peer_kind or kind)
+
     sock.io_deadline = deadline
     buffer = b""
     while True:
@@ -129,21 +199,21 @@ def read_http_head(
             chunk = sock.recv(4096)
         except DeadlineExceeded:
             got = f"after {len(buffer)} bytes of it" if buffer else "before any of it arrived"
-            raise StepFailure(
-                step, f"{what} timed out {got} ({deadline.budget_s:g} s budget)"
-            ) from None
+            raise timed_out(step, f"{what} timed out {got} ({deadline.budget_s:g} s budget)") from None
         if not chunk:
             if not buffer:
-                raise StepFailure(
-                    step, f"connection closed by the server before the {what}{silent_close_hint}"
+                raise failure(
+                    f"connection closed by the server before the {what}{silent_close_hint}",
+                    FailureKind.CLOSED,
                 )
-            raise StepFailure(step, f"connection closed in the middle of the {what}")
+            raise failure(f"connection closed in the middle of the {what}", FailureKind.CLOSED)
         buffer += chunk
         if not buffer.startswith(_HTTP_PREFIX[: len(buffer)]):
             # An SSH banner, a TLS alert, a database greeting: no need to wait for more.
             first_line = buffer.split(b"\r\n", 1)[0].split(b"\n", 1)[0][:60]
-            raise StepFailure(
-                step, f"server did not answer with HTTP: {first_line.decode('iso-8859-1')!r}"
+            raise failure(
+                f"server did not answer with HTTP: {first_line.decode('iso-8859-1')!r}",
+                FailureKind.BAD_HANDSHAKE,
             )
         end = head_end(buffer)
         if end >= 0:
@@ -152,7 +222,7 @@ def read_http_head(
             return buffer[:end], buffer[end:]
         if len(buffer) > MAX_HEAD_BYTES:
             break
-    raise StepFailure(step, f"{what} header block is over the {MAX_HEAD_BYTES}-byte limit")
+    raise failure(f"{what} header block is over the {MAX_HEAD_BYTES}-byte limit", FailureKind.BAD_HANDSHAKE)
 
 
 def tunnel(sock: DeadlineSocket, settings: CheckSettings, deadline: Deadline) -> None:
@@ -165,21 +235,23 @@ def tunnel(sock: DeadlineSocket, settings: CheckSettings, deadline: Deadline) ->
     if settings.proxy.authorization:
         lines.append(f"Proxy-Authorization: {settings.proxy.authorization}")
     sock.io_deadline = deadline
-    try:
+    proxy = f"proxy {settings.proxy.display}"
+    with stage(Step.CONNECT, proxy, os_kind=FailureKind.PROXY):
         sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-    except OSError as exc:
-        raise StepFailure(Step.CONNECT, f"proxy {settings.proxy.display}: {exc}") from None
-    head, _ = read_http_head(sock, deadline, Step.CONNECT, "proxy CONNECT response")
+        head, _ = read_http_head(
+            sock, deadline, Step.CONNECT, "proxy CONNECT response", peer_kind=FailureKind.PROXY
+        )
     try:
         answer = parse_head(head)
     except UpgradeRefused as exc:
-        raise StepFailure(Step.CONNECT, f"proxy {settings.proxy.display}: {exc.reason}") from None
+        raise StepFailure(Step.CONNECT, f"{proxy}: {exc.reason}", kind=FailureKind.PROXY) from None
     if answer.status == 407:
-        raise StepFailure(Step.CONNECT, f"proxy {settings.proxy.display} requires authentication")
+        raise StepFailure(Step.CONNECT, f"{proxy} requires authentication", kind=FailureKind.PROXY_AUTH)
     if answer.status // 100 != 2:
         raise StepFailure(
             Step.CONNECT,
-            f"proxy {settings.proxy.display} refused CONNECT: {answer.status} {answer.reason}",
+            f"{proxy} refused CONNECT: {answer.status} {answer.reason}",
+            kind=FailureKind.PROXY,
         )
 
 
@@ -209,18 +281,11 @@ def start_tls(
     assert isinstance(tls_sock, DeadlineSSLSocket)
     tls_sock.io_deadline = deadline
     try:
-        tls_sock.do_handshake()
-    except DeadlineExceeded:
+        with stage(Step.TLS, "TLS handshake"):
+            tls_sock.do_handshake()
+    except StepFailure:
         tls_sock.close()
-        raise StepFailure(
-            Step.TLS, f"TLS handshake timed out after {deadline.budget_s:g} s"
-        ) from None
-    except ssl.SSLError as exc:
-        tls_sock.close()
-        raise StepFailure(Step.TLS, describe_ssl_error(exc)) from None
-    except OSError as exc:
-        tls_sock.close()
-        raise StepFailure(Step.TLS, f"TLS handshake failed: {describe_os_error(exc)}") from None
+        raise
     return tls_sock, _facts(tls_sock, verified=not settings.insecure)
 
 
@@ -257,19 +322,9 @@ def upgrade(
         # completed on our side; many just hang up instead of sending an alert.
         hint = ": the CSMS may require a client certificate (set TLS_CERT_FILE)"
     sock.io_deadline = deadline
-    try:
+    with stage(Step.UPGRADE, "upgrade", closed_hint=hint):
         sock.sendall(request)
         head, leftover = read_http_head(sock, deadline, Step.UPGRADE, "upgrade response", hint)
-    except DeadlineExceeded:
-        raise StepFailure(Step.UPGRADE, f"upgrade timed out after {deadline.budget_s:g} s") from None
-    except ssl.SSLEOFError:
-        raise StepFailure(Step.UPGRADE, f"connection closed by the server during the upgrade{hint}") from None
-    except ssl.SSLError as exc:
-        # TLS 1.3 servers judge the client certificate after the client's handshake has
-        # finished, so their alert arrives with the first read: still a TLS failure.
-        raise StepFailure(Step.TLS, describe_ssl_error(exc)) from None
-    except OSError as exc:
-        raise StepFailure(Step.UPGRADE, f"upgrade failed: {describe_os_error(exc)}") from None
     if trace:
         shown = head.decode("iso-8859-1").rstrip("\r\n").replace("\r\n", "\n< ")
         trace("< " + shown)
@@ -278,5 +333,5 @@ def upgrade(
             parse_head(head), key, settings.version.subprotocol, settings.password is not None
         )
     except UpgradeRefused as exc:
-        raise StepFailure(Step.UPGRADE, exc.reason, http_status=exc.status) from None
+        raise StepFailure(Step.UPGRADE, exc.reason, http_status=exc.status, kind=exc.kind) from None
     return Upgraded(subprotocol, leftover)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from .channel import Channel, ConnectionClosed, WebSocketViolation
 from .deadline import Deadline, DeadlineExceeded
+from .failures import FailureKind, kind_for_os_error
 from .result import Step, StepFailure
 from .rpc import (
     Call,
@@ -27,7 +28,7 @@ from .rpc import (
     parse_frame,
 )
 from .sockets import describe_os_error
-from .tls import describe_ssl_error
+from .tls import describe_ssl_error, ssl_failure_kind
 from .trace import Tracer
 from .versions import OcppVersion
 
@@ -57,7 +58,11 @@ class Exchange:
         self.channel.send_text(data)
 
     def call(self, action: str, payload: Payload, deadline: Deadline, step: Step) -> Payload:
-        """The CALLRESULT payload for one CALL, or StepFailure saying what went wrong."""
+        """The CALLRESULT payload for one CALL, or StepFailure saying what went wrong.
+
+        The except clauses below are this layer's one translation of exceptions
+        into failures and their kinds.
+        """
         message_id = new_message_id()
         try:
             self._send(encode_call(Call(message_id, action, payload)))
@@ -81,19 +86,26 @@ class Exchange:
                         step,
                         f"CSMS answered {action} with CALLERROR {answer.error_code[:60]}"
                         + (f": {description}" if description else ""),
+                        kind=FailureKind.CALLERROR,
                     )
                 return answer.payload
         except DeadlineExceeded as exc:
-            raise StepFailure(step, _waited_too_long(exc, action)) from None
+            raise StepFailure(step, _waited_too_long(exc, action), kind=FailureKind.TIMEOUT) from None
         except ConnectionClosed as exc:
-            raise StepFailure(step, f"{exc.reason}, before the {action} response") from None
+            raise StepFailure(
+                step, f"{exc.reason}, before the {action} response", kind=FailureKind.CLOSED
+            ) from None
         except WebSocketViolation as exc:
-            raise StepFailure(step, str(exc)) from None
+            raise StepFailure(step, str(exc), kind=FailureKind.WS_PROTOCOL) from None
         except FrameViolation as exc:
-            raise StepFailure(step, f"protocol violation: {exc}") from None
+            raise StepFailure(
+                step, f"protocol violation: {exc}", kind=FailureKind.OCPP_PROTOCOL
+            ) from None
         except ssl.SSLError as exc:
-            raise StepFailure(step, describe_ssl_error(exc)) from None
+            raise StepFailure(step, describe_ssl_error(exc), kind=ssl_failure_kind(exc)) from None
         except OSError as exc:
             raise StepFailure(
-                step, f"{describe_os_error(exc)}, waiting for the {action} response"
+                step,
+                f"{describe_os_error(exc)}, waiting for the {action} response",
+                kind=kind_for_os_error(exc, FailureKind.CLOSED),
             ) from None

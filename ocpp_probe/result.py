@@ -40,7 +40,12 @@ class Step(Enum):
 
 
 class StepFailure(Exception):
-    """A step of the check failed; ``reason`` is the one-line explanation."""
+    """A step of the check failed; ``reason`` is the one-line explanation, ``kind`` its class.
+
+    The kind is required: every layer decides it where it translates its own
+    exceptions (connection.stage, Exchange.call, the check's steps), never later
+    by reading the sentence.
+    """
 
     def __init__(
         self,
@@ -48,7 +53,8 @@ class StepFailure(Exception):
         reason: str,
         verdict: Verdict = Verdict.CRITICAL,
         http_status: int | None = None,
-        kind: FailureKind | None = None,
+        *,
+        kind: FailureKind,
     ) -> None:
         reason = printable(reason)  # reasons quote the server; they must stay one line
         super().__init__(reason)
@@ -82,8 +88,8 @@ class CheckResult:
     target: str  # the endpoint URL, never with credentials in it
     ocpp_version: str
     failed_step: Step | None = None
-    failure_kind: FailureKind | None = None  # None when the check passed
     reason: str = ""
+    failure_kind: FailureKind | None = None  # None exactly when the check passed
     # Milliseconds per step that ran (finished or failed), in check order.
     timings_ms: dict[str, float] = field(default_factory=dict)
     total_ms: float = 0.0
@@ -97,6 +103,11 @@ class CheckResult:
     csms_calls: list[str] = field(default_factory=list)  # actions the CSMS sent us first
     warnings: list[str] = field(default_factory=list)
     started_at: str | None = None  # UTC ISO 8601, for logs and JSON consumers
+
+    def __post_init__(self) -> None:
+        # A failure without a kind would reach JSON and Prometheus as "passed".
+        if (self.failed_step is None) != (self.failure_kind is None):
+            raise ValueError("a CheckResult has a failure_kind exactly when it has a failed_step")
 
     @property
     def ok(self) -> bool:

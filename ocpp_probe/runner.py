@@ -16,6 +16,7 @@ from enum import Enum
 from typing import TextIO
 
 from .check import run_check
+from .failures import FailureKind
 from .reporters.kuma_push import PushOutcome, PushTarget, outcome_document, push, push_target_from
 from .result import CheckResult, Step, Verdict
 from .settings import CheckSettings, ConfigError, parse_bool, parse_positive
@@ -78,7 +79,12 @@ class Outcome:
 
 def config_failure(reason: str) -> CheckResult:
     return CheckResult(
-        verdict=Verdict.UNKNOWN, target="", ocpp_version="", failed_step=Step.CONFIG, reason=reason
+        verdict=Verdict.UNKNOWN,
+        target="",
+        ocpp_version="",
+        failed_step=Step.CONFIG,
+        reason=reason,
+        failure_kind=FailureKind.CONFIG,
     )
 
 

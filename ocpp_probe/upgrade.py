@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass, field
 
 from . import __version__
+from .failures import FailureKind, kind_for_http_status
 
 _GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455, section 1.3
 
@@ -39,10 +40,13 @@ STATUS_MEANINGS = {
 class UpgradeRefused(Exception):
     """The server's answer to the upgrade request is not a valid WebSocket handshake."""
 
-    def __init__(self, reason: str, status: int | None = None) -> None:
+    def __init__(
+        self, reason: str, status: int | None = None, kind: FailureKind = FailureKind.BAD_HANDSHAKE
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.status = status
+        self.kind = kind
 
 
 @dataclass(frozen=True)
@@ -170,7 +174,7 @@ def judge_response(head: HttpHead, key: str, offered: str, password_sent: bool) 
             meaning = f"redirect to {location[:120]} (chargers do not follow redirects)"
         if meaning is None:
             meaning = head.reason or "unexpected status"
-        raise UpgradeRefused(f"HTTP {head.status} {meaning}", head.status)
+        raise UpgradeRefused(f"HTTP {head.status} {meaning}", head.status, kind_for_http_status(head.status))
     if not _has_token(head.header("upgrade"), "websocket"):
         raise UpgradeRefused("101 response lacks 'Upgrade: websocket'", 101)
     if not _has_token(head.header("connection"), "upgrade"):
@@ -183,11 +187,15 @@ def judge_response(head: HttpHead, key: str, offered: str, password_sent: bool) 
     echoed = head.header("sec-websocket-protocol")
     if echoed is None:
         raise UpgradeRefused(
-            f"CSMS accepted the WebSocket but selected no subprotocol (offered {offered})", 101
+            f"CSMS accepted the WebSocket but selected no subprotocol (offered {offered})",
+            101,
+            FailureKind.NO_SUBPROTOCOL,
         )
     if echoed.strip().lower() != offered.lower():
         raise UpgradeRefused(
-            f"CSMS selected subprotocol {echoed.strip()[:40]!r}, not the offered {offered}", 101
+            f"CSMS selected subprotocol {echoed.strip()[:40]!r}, not the offered {offered}",
+            101,
+            FailureKind.WRONG_SUBPROTOCOL,
         )
     if head.header("sec-websocket-extensions"):
         raise UpgradeRefused("CSMS enabled a WebSocket extension the probe did not offer", 101)

@@ -7,6 +7,7 @@ import socket
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from ocpp_probe.failures import FailureKind
 from ocpp_probe.reporters.prometheus import render_prometheus
 from ocpp_probe.result import BootFacts, CheckResult, Step, TlsFacts, Verdict
 
@@ -73,13 +74,13 @@ def test_passing_check_metrics_value_by_value() -> None:
 def test_failed_check_leaves_out_what_was_not_measured() -> None:
     result = CheckResult(
         verdict=Verdict.CRITICAL, target='ws://h/ocpp/"odd\\id', ocpp_version="1.6",
-        failed_step=Step.CONNECT, reason="refused",
+        failed_step=Step.CONNECT, reason="refused", failure_kind=FailureKind.REFUSED,
         timings_ms={"resolve": 1.0, "connect": 0.5}, total_ms=1.75,
     )
     samples, _ = parse(render_prometheus(result, {"target": result.target}))
     target = (("target", 'ws://h/ocpp/"odd\\id'),)
     assert samples[("ocpp_probe_success", target)] == 0.0
-    assert samples[("ocpp_probe_failed_step", (("step", "connect"), *target))] == 1.0
+    assert samples[("ocpp_probe_failed_step", (("kind", "refused"), ("step", "connect"), *target))] == 1.0
     assert samples[("ocpp_probe_verdict", (("target", target[0][1]), ("verdict", "CRITICAL")))] == 1.0
     names = {name for name, _ in samples}
     assert "ocpp_probe_heartbeat_rtt_seconds" not in names

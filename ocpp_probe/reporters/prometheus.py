@@ -101,8 +101,10 @@ def result_families(result: CheckResult, labels: Mapping[str, str] | None = None
                "CSMS clock (Heartbeat currentTime) minus the probe's clock",
                one(result.clock_offset_s)),
         Family("ocpp_probe_failed_step", "gauge",
-               "The step at which the check failed (info-style, present only on failure)",
-               one(1.0, ("step", result.failed_step.value)) if result.failed_step else ()),
+               "The step at which the check failed and the failure kind "
+               "(info-style, present only on failure)",
+               one(1.0, ("step", result.failed_step.value), ("kind", result.failure_kind.value))
+               if result.failed_step and result.failure_kind else ()),
         Family("ocpp_probe_info", "gauge",
                "OCPP version checked and subprotocol agreed (info-style, always 1)",
                one(1.0, ("ocpp_version", result.ocpp_version),

@@ -77,8 +77,14 @@ class ProbeService:
         try:
             flight.result = self._checker(settings)
         finally:
-            verdict = flight.result.verdict.name if flight.result else "UNKNOWN"
-            self.metrics.probe_finished(name, verdict)
+            result = flight.result
+            verdict = result.verdict.name if result else "UNKNOWN"
+            # No result means the checker itself raised: a probe bug, counted as such.
+            kind = (
+                "internal" if result is None
+                else result.failure_kind.value if result.failure_kind else None
+            )
+            self.metrics.probe_finished(name, verdict, kind)
             with self._lock:
                 del self._flights[name]
             self._slots.release()

@@ -18,6 +18,7 @@ class ServerMetrics:
         self._lock = threading.Lock()
         self._requests: Counter[tuple[str, str]] = Counter()
         self._probes: Counter[tuple[str, str]] = Counter()
+        self._failures: Counter[tuple[str, str]] = Counter()
         self._shared = 0
         self._rejected = 0
         self._in_flight = 0
@@ -31,10 +32,13 @@ class ServerMetrics:
         with self._lock:
             self._in_flight += 1
 
-    def probe_finished(self, target: str, verdict: str) -> None:
+    def probe_finished(self, target: str, verdict: str, kind: str | None = None) -> None:
+        """Count a finished check; ``kind`` is its FailureKind value, None when it passed."""
         with self._lock:
             self._in_flight -= 1
             self._probes[(target, verdict)] += 1
+            if kind is not None:
+                self._failures[(target, kind)] += 1
 
     def probe_shared(self) -> None:
         with self._lock:
@@ -48,12 +52,16 @@ class ServerMetrics:
         with self._lock:
             requests = sorted(self._requests.items())
             probes = sorted(self._probes.items())
+            failures = sorted(self._failures.items())
             shared, rejected, in_flight = self._shared, self._rejected, self._in_flight
         families = [
             Family("ocpp_probe_serve_requests_total", "counter", "HTTP requests answered",
                    tuple(Sample((("path", p), ("code", c)), n) for (p, c), n in requests)),
             Family("ocpp_probe_serve_probes_total", "counter", "Checks run, by target and verdict",
                    tuple(Sample((("target", t), ("verdict", v)), n) for (t, v), n in probes)),
+            Family("ocpp_probe_serve_probe_failures_total", "counter",
+                   "Failed checks, by target and failure kind (see docs/failure-kinds.md)",
+                   tuple(Sample((("target", t), ("kind", k)), n) for (t, k), n in failures)),
             Family("ocpp_probe_serve_probes_shared_total", "counter",
                    "Requests answered with a check already running for the same target",
                    (Sample((), shared),)),
