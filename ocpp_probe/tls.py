@@ -110,7 +110,7 @@ def describe_ssl_error(exc: ssl.SSLError) -> str:
 
 # OpenSSL's X509_V_ERR codes that call for a different fix than "trust the CA".
 _EXPIRED_CODES = (9, 10)  # CERT_NOT_YET_VALID, CERT_HAS_EXPIRED: dates or the probe's clock
-_HOSTNAME_CODES = (62,)  # HOSTNAME_MISMATCH
+_HOSTNAME_CODES = (62, 64)  # HOSTNAME_MISMATCH, IP_ADDRESS_MISMATCH
 # Alerts by which a server says it does not accept (or did not get) our client certificate.
 _CLIENT_CERT_REASONS = frozenset({
     "TLSV13_ALERT_CERTIFICATE_REQUIRED",
