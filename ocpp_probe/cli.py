@@ -7,59 +7,22 @@ follow the monitoring-plugins convention (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TextIO
 
-from . import __version__
+from . import __version__, registry
+from .registry import Setting
 from .result import Verdict
 from .runner import OutputFormat, RunOptions, check_once, config_failure, render, report, run_options_from
-from .settings import DEFAULT_TIMEOUT_S, CheckSettings, ConfigError, check_settings_from
+from .settings import CheckSettings, ConfigError, check_settings_from
 from .trace import Tracer, stream_tracer
 from .usage import PluginArgumentParser, UsageError
 
-
-@dataclass(frozen=True)
-class Option:
-    flag: str
-    env: str
-    help: str
-    metavar: str | None = None  # None: a switch that sets the variable to "true"
-
-
-OPTIONS: list[Option] = [
-    Option("--url", "WS_URL", "CSMS endpoint, identity as last path segment", "URL"),
-    Option("--ocpp-version", "OCPP_VERSION", "1.6 (default), 2.0.1 or 2.1", "VERSION"),
-    Option("--id", "CHARGE_POINT_ID", "identity appended to the URL, percent-encoded", "ID"),
-    Option("--model", "CHARGE_POINT_MODEL", "BootNotification model (default kuma-probe)", "TEXT"),
-    Option("--vendor", "CHARGE_POINT_VENDOR", "BootNotification vendor (default ocpp-probe)", "TEXT"),
-    Option(
-        "--heartbeat-timeout", "HEARTBEAT_TIMEOUT", "wait per OCPP response, ms (default 5000)", "MS"
-    ),
-    Option(
-        "--timeout", "PROBE_TIMEOUT", f"total deadline, s (default {DEFAULT_TIMEOUT_S:g})", "SECONDS"
-    ),
-    Option("--password", "OCPP_PASSWORD", "Basic auth password (prefer the env or a file)", "TEXT"),
-    Option("--password-file", "OCPP_PASSWORD_FILE", "file holding the Basic auth password", "PATH"),
-    Option("--ca-file", "TLS_CA_FILE", "CA bundle to trust for the CSMS certificate", "PATH"),
-    Option("--cert-file", "TLS_CERT_FILE", "client certificate (PEM), security profile 3", "PATH"),
-    Option("--key-file", "TLS_KEY_FILE", "client private key (PEM)", "PATH"),
-    Option("--insecure", "TLS_INSECURE", "skip TLS verification (reported in the result)"),
-    Option("--proxy", "PROBE_PROXY", "http://[user:pass@]host:port CONNECT proxy, or 'none'", "URL"),
-    Option("--accept-pending", "ACCEPT_PENDING", "count BootNotification Pending as healthy"),
-    Option("--warn-rtt", "WARN_RTT", "WARNING above this Heartbeat RTT, ms", "MS"),
-    Option("--warn-cert-days", "WARN_CERT_DAYS", "WARNING when the certificate expires sooner (14)", "DAYS"),
-    Option("--warn-clock", "WARN_CLOCK_OFFSET", "WARNING when the CSMS clock is off by more, s", "SECONDS"),
-    # Options of the run rather than of the check (see runner.run_options_from).
-    Option(
-        "--push-url", "KUMA_PUSH_URL", "Uptime Kuma push URL, .../api/push/<token> (secret: prefer the env)",
-        "URL",
-    ),
-    Option("--push-timeout", "KUMA_PUSH_TIMEOUT", "wait for Kuma's answer, s (default 10)", "SECONDS"),
-    Option("--push-warning-down", "KUMA_PUSH_WARNING_DOWN", "push WARNING as down (default up)"),
-    Option("--every", "PROBE_EVERY", "keep running: one check every SECONDS", "SECONDS"),
-]
+# The flags that lay a setting over its environment variable: the check's and the run's.
+CLI_SETTINGS = registry.command_line(registry.CHECK, registry.PUSH, registry.LOOP)
 
 EPILOG = """\
 exit codes: 0 OK, 1 WARNING, 2 CRITICAL (the check failed), 3 UNKNOWN (bad settings)
@@ -79,20 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    for option in OPTIONS:
-        help_text = f"{option.help} [{option.env}]"
-        if option.metavar is None:
-            parser.add_argument(option.flag, action="store_true", default=None, help=help_text)
-        else:
-            parser.add_argument(option.flag, metavar=option.metavar, help=help_text)
+    for setting in CLI_SETTINGS:
+        add_setting(parser, setting)
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print one JSON object (--format json)")
-    output.add_argument(
-        "--format", choices=[f.value for f in OutputFormat], help="report format (default text)"
-    )
-    parser.add_argument(
-        "--output", metavar="FILE", help="write the report to FILE atomically instead of stdout"
-    )
+    add_setting(output, registry.FORMAT)
+    add_setting(parser, registry.OUTPUT_FILE)
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="trace each step and frame on stderr"
     )
@@ -103,18 +58,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _dest(option: Option) -> str:
-    return option.flag.lstrip("-").replace("-", "_")
+def add_setting(parser: argparse.ArgumentParser | argparse._ActionsContainer, setting: Setting) -> None:
+    """The flag of a registry setting; a switch when it takes no value."""
+    assert setting.flag is not None
+    if setting.metavar is None:
+        parser.add_argument(setting.flag, action="store_true", default=None, help=setting.help_text)
+    elif setting.choices:
+        parser.add_argument(setting.flag, choices=setting.choices, help=setting.help_text)
+    else:
+        parser.add_argument(setting.flag, metavar=setting.metavar, help=setting.help_text)
+
+
+def _dest(setting: Setting) -> str:
+    assert setting.flag is not None
+    return setting.flag.lstrip("-").replace("-", "_")
 
 
 def settings_values(args: argparse.Namespace, environ: Mapping[str, str]) -> dict[str, str]:
     """The environment with every given flag laid over its variable."""
     values = dict(environ)
-    for option in OPTIONS:
-        given = getattr(args, _dest(option))
-        if given is None:
+    for setting in CLI_SETTINGS:
+        given = getattr(args, _dest(setting))
+        if given is None or setting.env is None:
             continue
-        values[option.env] = "true" if given is True else str(given)
+        values[setting.env] = "true" if given is True else str(given)
     return values
 
 
@@ -148,8 +115,6 @@ def _main(
     out: TextIO,
     err: TextIO,
 ) -> int:
-    import os
-
     env = dict(os.environ) if environ is None else dict(environ)
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["serve"]:
@@ -174,14 +139,13 @@ def _main(
         # Without valid run options nothing can be pushed; say why and stop.
         out.write(render(config_failure(str(exc)), fmt) + "\n")
         return Verdict.UNKNOWN.exit_code
-    demo = None
-    if args.demo:
-        from .demo import DemoCsms
+    with contextlib.ExitStack() as stack:
+        if args.demo:
+            from .demo import DemoCsms  # only --demo needs the demo CSMS and its imports
 
-        demo = DemoCsms().__enter__()
-        values["WS_URL"] = demo.url()
-        values.pop("CHARGE_POINT_ID", None)
-    try:
+            demo = stack.enter_context(DemoCsms())
+            values[registry.WS_URL.name] = demo.url()
+            values.pop(registry.CHARGE_POINT_ID.name, None)
         settings: CheckSettings | ConfigError
         try:
             settings = check_settings_from(values)
@@ -195,9 +159,6 @@ def _main(
 
             return run_loop(settings, options, out, err, trace)
         return _once(settings, options, out, err, trace)
-    finally:
-        if demo is not None:
-            demo.__exit__(None, None, None)
 
 
 def _once(

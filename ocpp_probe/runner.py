@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TextIO
 
+from . import registry
 from .check import run_check
 from .failures import FailureKind
 from .reporters.kuma_push import PushOutcome, PushTarget, outcome_document, push, push_target_from
@@ -22,7 +23,7 @@ from .result import CheckResult, Step, Verdict
 from .settings import CheckSettings, ConfigError, parse_bool, parse_positive
 from .trace import Tracer
 
-DEFAULT_PUSH_TIMEOUT_S = 10.0
+DEFAULT_PUSH_TIMEOUT_S = float(registry.KUMA_PUSH_TIMEOUT.default or 0)
 
 
 class OutputFormat(Enum):
@@ -47,7 +48,7 @@ def run_options_from(
     values: Mapping[str, str], fmt: OutputFormat, output: str | None
 ) -> RunOptions:
     """Validate the options that shape a run (not the check); raises ConfigError."""
-    every = parse_positive(values, "PROBE_EVERY", "seconds")
+    every = parse_positive(values, "PROBE_EVERY")
     if every is not None and fmt is OutputFormat.PROMETHEUS and output is None:
         raise ConfigError(
             "PROBE_EVERY", "with --format prometheus needs --output FILE (one exposition per check)"
@@ -56,7 +57,7 @@ def run_options_from(
         format=fmt,
         output=output,
         push=push_target_from(values),
-        push_timeout_s=parse_positive(values, "KUMA_PUSH_TIMEOUT", "seconds")
+        push_timeout_s=parse_positive(values, "KUMA_PUSH_TIMEOUT")
         or DEFAULT_PUSH_TIMEOUT_S,
         warning_is_down=parse_bool(values, "KUMA_PUSH_WARNING_DOWN"),
         every_s=every,

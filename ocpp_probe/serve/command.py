@@ -15,6 +15,7 @@ from dataclasses import replace
 from http.server import ThreadingHTTPServer
 from typing import TextIO
 
+from .. import registry
 from ..check import run_check
 from ..result import Verdict
 from ..usage import PluginArgumentParser, UsageError
@@ -32,11 +33,10 @@ def _parser() -> argparse.ArgumentParser:
         "of a target from the config file (JSON, 200 healthy / 503 not; "
         "&format=prometheus for metrics); GET /metrics has the server's own counters.",
     )
-    parser.add_argument("--config", metavar="FILE", help="TOML config with [targets.NAME] [PROBE_CONFIG]")
-    parser.add_argument("--listen", metavar="HOST:PORT", help="address to listen on, overrides "
-                        "[server] listen (default 127.0.0.1:9477) [PROBE_LISTEN]")
-    parser.add_argument("--max-concurrent", type=int, metavar="N",
-                        help="checks running at once; more get 429 (default 8)")
+    for setting in registry.command_line(registry.SERVE):
+        assert setting.flag is not None
+        kind = int if setting is registry.MAX_CONCURRENT else str
+        parser.add_argument(setting.flag, type=kind, metavar=setting.metavar, help=setting.help_text)
     parser.add_argument("-v", "--verbose", action="store_true", help="log each request on stderr")
     return parser
 
@@ -98,13 +98,13 @@ def serve_main(argv: Sequence[str], env: Mapping[str, str], out: TextIO, err: Te
         return UNKNOWN
     except SystemExit as exc:
         return int(exc.code or 0)
-    path = args.config or env.get("PROBE_CONFIG")
+    path = args.config or env.get(registry.PROBE_CONFIG.name)
     if not path:
         err.write("ocpp-probe serve: --config FILE (or PROBE_CONFIG) is required\n")
         return UNKNOWN
     try:
         config = load_config(path, env)
-        listen = args.listen or env.get("PROBE_LISTEN")
+        listen = args.listen or env.get(registry.PROBE_LISTEN.name)
         if listen:
             config = replace(config, listen=listen)
         if args.max_concurrent is not None:
