@@ -116,14 +116,9 @@ def finish(result: CheckResult, options: RunOptions, trace: Tracer | None = None
 
 def render(result: CheckResult, fmt: OutputFormat, pushed: PushOutcome | None = None) -> str:
     if fmt is OutputFormat.JSON:
-        import orjson
+        from .reporters.json_report import render_json
 
-        from .reporters.json_report import result_document
-
-        document = result_document(result)
-        if pushed is not None:
-            document["push"] = outcome_document(pushed)
-        return orjson.dumps(document).decode("utf-8")
+        return render_json(result, None if pushed is None else {"push": outcome_document(pushed)})
     if fmt is OutputFormat.PROMETHEUS:
         from .reporters.prometheus import render_prometheus
 

@@ -22,7 +22,8 @@ def test_remaining_counts_down_and_never_goes_negative() -> None:
     assert deadline.remaining() == 6
     clock.now += 20
     assert deadline.remaining() == 0
-    assert deadline.expired()
+    with pytest.raises(DeadlineExceeded):
+        deadline.remaining_or_raise()
 
 
 def test_remaining_or_raise_names_the_budget() -> None:
