@@ -27,7 +27,7 @@ from .messages import (
     parse_heartbeat_response,
 )
 from .redact import Redactor
-from .result import BootFacts, CheckResult, Step, StepFailure, TlsFacts, Verdict, judged
+from .result import BootFacts, CheckResult, Step, StepFailure, TlsFacts, Verdict, judged, timed_out
 from .settings import CheckSettings, ConfigError
 from .sockets import DeadlineSocket, DeadlineSSLSocket
 from .tls import client_context
@@ -61,7 +61,7 @@ class _Progress:
         try:
             yield
         except DeadlineExceeded as exc:
-            raise StepFailure(step, str(exc), kind=FailureKind.TIMEOUT) from None
+            raise timed_out(step, str(exc)) from None
         finally:
             self.timings_ms[step.value] = (time.perf_counter() - start) * 1000
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from .deadline import Deadline, DeadlineExceeded
 from .failures import FailureKind, kind_for_os_error
-from .result import Step, StepFailure, TlsFacts
+from .result import Step, StepFailure, TlsFacts, timed_out
 from .settings import CheckSettings
 from .sockets import DeadlineSocket, DeadlineSSLSocket, describe_os_error
 from .tls import describe_ssl_error, ssl_failure_kind
@@ -71,10 +71,6 @@ def stage(
         raise StepFailure(
             step, f"{doing} failed: {describe_os_error(exc)}", kind=kind_for_os_error(exc, os_kind)
         ) from None
-
-
-def timed_out(step: Step, reason: str) -> StepFailure:
-    return StepFailure(step, reason, kind=FailureKind.TIMEOUT)
 
 
 def show_address(sockaddr: tuple[Any, ...]) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from .channel import Channel, ConnectionClosed, WebSocketViolation
 from .deadline import Deadline, DeadlineExceeded
 from .failures import FailureKind, kind_for_os_error
-from .result import Step, StepFailure
+from .result import Step, StepFailure, timed_out
 from .rpc import (
     Call,
     CallError,
@@ -90,7 +90,7 @@ class Exchange:
                     )
                 return answer.payload
         except DeadlineExceeded as exc:
-            raise StepFailure(step, _waited_too_long(exc, action), kind=FailureKind.TIMEOUT) from None
+            raise timed_out(step, _waited_too_long(exc, action)) from None
         except ConnectionClosed as exc:
             raise StepFailure(
                 step, f"{exc.reason}, before the {action} response", kind=FailureKind.CLOSED

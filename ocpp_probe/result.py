@@ -65,6 +65,15 @@ class StepFailure(Exception):
         self.kind = kind
 
 
+def timed_out(step: Step, reason: str) -> StepFailure:
+    """The failure of a wait that ran out; every layer's timeout goes through here.
+
+    Layers word the reason (which wait, which budget, how far it got); the kind is
+    decided once, here.
+    """
+    return StepFailure(step, reason, kind=FailureKind.TIMEOUT)
+
+
 @dataclass(frozen=True)
 class TlsFacts:
     version: str | None = None

@@ -5,8 +5,15 @@ from __future__ import annotations
 import errno
 import re
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from ocpp_probe import check
+from ocpp_probe.deadline import Deadline, DeadlineExceeded
 from ocpp_probe.failures import CHECK_FIRST, FailureKind, kind_for_http_status, kind_for_os_error
+from ocpp_probe.result import Step, Verdict
+from ocpp_probe.settings import CheckSettings, check_settings_from
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "failure-kinds.md"
 ROW = re.compile(r"^\| `([a-z_0-9]+)` \| (.+) \| (.+) \|$")
@@ -59,3 +66,32 @@ def test_socket_errors_by_errno() -> None:
     assert kind(errno.EPIPE) is FailureKind.CLOSED
     assert kind(errno.EACCES) is FailureKind.PROXY  # says nothing more: the caller's default
     assert kind_for_os_error(TimeoutError(), FailureKind.PROXY) is FailureKind.TIMEOUT
+
+
+def _settings() -> CheckSettings:
+    return check_settings_from({"WS_URL": "ws://127.0.0.1:9/ocpp/CP-1", "PROBE_TIMEOUT": "2"})
+
+
+def test_a_probe_bug_is_internal_and_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(host: str, port: int, deadline: Deadline) -> list[Any]:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(check, "resolve", broken)
+    result = check.run_check(_settings())
+    assert (result.verdict, result.failed_step, result.failure_kind) == (
+        Verdict.UNKNOWN, Step.RESOLVE, FailureKind.INTERNAL
+    )
+    assert result.reason == "internal error during resolve: RuntimeError: boom"
+
+
+def test_a_deadline_that_escapes_its_layer_is_still_a_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The check's own step wrapper is the last translation: no timeout ends as "internal".
+    def late(host: str, port: int, deadline: Deadline) -> list[Any]:
+        raise DeadlineExceeded("check", 2.0)
+
+    monkeypatch.setattr(check, "resolve", late)
+    result = check.run_check(_settings())
+    assert (result.verdict, result.failed_step, result.failure_kind) == (
+        Verdict.CRITICAL, Step.RESOLVE, FailureKind.TIMEOUT
+    )
+    assert result.reason == "check timed out after 2 s"

@@ -78,12 +78,12 @@ def test_help_shows_every_command_line_setting_with_its_variable() -> None:
     text = build_parser().format_help().replace("\n", " ")
     text = re.sub(r"\s+", " ", text)
     for setting in CLI_SETTINGS:
-        assert setting.flag in text
+        assert setting.flag is not None and setting.flag in text
         assert f"[{setting.env}]" in text, setting
     assert "--format" in text and "--output" in text
     serve_text = re.sub(r"\s+", " ", serve_parser().format_help())
     for setting in registry.command_line(registry.SERVE):
-        assert setting.flag in serve_text
+        assert setting.flag is not None and setting.flag in serve_text
         assert setting.env is None or f"[{setting.env}]" in serve_text
 
 
