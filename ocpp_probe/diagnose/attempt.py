@@ -20,7 +20,15 @@ from ..printable import printable
 from ..result import Step, StepFailure
 from ..sockets import DeadlineSocket, DeadlineSSLSocket, describe_os_error
 from ..tls import describe_ssl_error
-from ..upgrade import HttpHead, UpgradeRefused, host_header, judge_response, new_key, parse_head, redacted_request
+from ..upgrade import (
+    HttpHead,
+    UpgradeRefused,
+    host_header,
+    judge_response,
+    new_key,
+    parse_head,
+    redacted_request,
+)
 from ..wscodec import ABNF
 from .dial import Dialer
 from .facts import UpgradeAttempt
@@ -92,10 +100,14 @@ def shown_headers(head: HttpHead) -> dict[str, str]:
 
 def classify(head: HttpHead, key: str, offered: str | None, credentials_sent: bool) -> tuple[str, str]:
     """The outcome of an upgrade answer and the check's wording of it (sans-I/O)."""
-    plain = HttpHead(head.status, head.reason, {k: v for k, v in head.headers.items() if k != "sec-websocket-extensions"})
+    plain = HttpHead(
+        head.status, head.reason, {k: v for k, v in head.headers.items() if k != "sec-websocket-extensions"}
+    )
     if head.status == 101 and offered is None:
         try:
-            judge_response(replace(plain, headers={**plain.headers, "sec-websocket-protocol": "x"}), key, "x", False)
+            judge_response(
+                replace(plain, headers={**plain.headers, "sec-websocket-protocol": "x"}), key, "x", False
+            )
         except UpgradeRefused as exc:
             return "error", exc.reason
         echoed = head.header("sec-websocket-protocol")
@@ -115,7 +127,9 @@ def classify(head: HttpHead, key: str, offered: str | None, credentials_sent: bo
     return "served", f"CSMS serves {offered}"
 
 
-def _body(sock: DeadlineSocket | DeadlineSSLSocket, head: HttpHead, leftover: bytes, deadline: Deadline) -> bytes:
+def _body(
+    sock: DeadlineSocket | DeadlineSSLSocket, head: HttpHead, leftover: bytes, deadline: Deadline
+) -> bytes:
     wanted = MAX_BODY_BYTES
     length = head.header("content-length")
     if length is not None and length.strip().isdigit():
@@ -145,14 +159,24 @@ def run_attempt(
     settings = dialer.settings
     deflate = subprotocol is not None
     base = UpgradeAttempt(
-        subprotocol, resource, path_variant, credentials, authorization is not None, "error",
+        subprotocol,
+        resource,
+        path_variant,
+        credentials,
+        authorization is not None,
+        "error",
         deflate_offered=deflate,
     )
     begin = time.perf_counter()
     budget = dialer.budget()
     key = new_key()
     request = request_for(
-        resource, host_header(settings.host, settings.port, settings.secure), subprotocol, key, authorization, deflate
+        resource,
+        host_header(settings.host, settings.port, settings.secure),
+        subprotocol,
+        key,
+        authorization,
+        deflate,
     )
     try:
         sock = dialer.open(context, budget)
@@ -194,9 +218,11 @@ def run_attempt(
             status=head.status,
             reason=printable(head.reason),
             headers=shown_headers(head),
-            body_excerpt=printable(body.decode("utf-8", "replace")).strip(),
+            body_excerpt=printable(body.decode("utf-8", "replace").strip()),
             detail=printable(detail),
-            deflate_answer=shown_headers(head).get("sec-websocket-extensions") if head.status == 101 else None,
+            deflate_answer=shown_headers(head).get("sec-websocket-extensions")
+            if head.status == 101
+            else None,
             date_offset_s=date_offset(head, sent_wall, received_wall),
             elapsed_ms=_ms(begin),
         )

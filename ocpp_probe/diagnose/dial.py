@@ -80,9 +80,7 @@ class Dialer:
         self.addresses.sort(key=lambda address: show_address(address[3]) not in answered)
         return probes, None
 
-    def open(
-        self, context: ssl.SSLContext | None, budget: Deadline
-    ) -> DeadlineSocket | DeadlineSSLSocket:
+    def open(self, context: ssl.SSLContext | None, budget: Deadline) -> DeadlineSocket | DeadlineSSLSocket:
         """A connection to the CSMS (through the proxy, TLS if ``context``); StepFailure if not.
 
         TLS errors propagate as ssl.SSLError so the caller can read the verification detail.

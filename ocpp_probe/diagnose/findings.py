@@ -45,13 +45,21 @@ def _network(facts: Facts, out: Findings) -> None:
     what = f"proxy {facts.proxy}" if facts.proxy else "the CSMS"
     if facts.resolve_error is not None:
         out.add(
-            "network", "FAIL", f"{what}: {facts.resolve_error}",
-            "check the host name in " + ("PROBE_PROXY" if facts.proxy else "WS_URL") + " and this machine's DNS",
+            "network",
+            "FAIL",
+            f"{what}: {facts.resolve_error}",
+            "check the host name in "
+            + ("PROBE_PROXY" if facts.proxy else "WS_URL")
+            + " and this machine's DNS",
         )
         return
     for probe in facts.addresses:
         if probe.connected:
-            out.add("network", "OK", f"{what} {probe.family} {probe.address}: TCP connect in {probe.connect_ms:.1f} ms")
+            out.add(
+                "network",
+                "OK",
+                f"{what} {probe.family} {probe.address}: TCP connect in {probe.connect_ms:.1f} ms",
+            )
     good = {probe.family for probe in facts.addresses if probe.connected}
     for probe in facts.addresses:
         if probe.connected:
@@ -62,7 +70,8 @@ def _network(facts: Facts, out: Findings) -> None:
     if good and bad - good:
         dead = " and ".join(sorted(bad - good))
         out.add(
-            "network", "WARN",
+            "network",
+            "WARN",
             f"{dead} addresses do not answer while {' and '.join(sorted(good))} ones do: a charger "
             f"that tries {dead} first fails or waits",
             f"fix the CSMS's {dead} reachability (listener, firewall) or remove its "
@@ -70,8 +79,11 @@ def _network(facts: Facts, out: Findings) -> None:
         )
     if not good:
         out.add(
-            "network", "FAIL", f"no address of {what} accepts a TCP connection",
-            "check the host and port in " + ("PROBE_PROXY" if facts.proxy else "WS_URL")
+            "network",
+            "FAIL",
+            f"no address of {what} accepts a TCP connection",
+            "check the host and port in "
+            + ("PROBE_PROXY" if facts.proxy else "WS_URL")
             + ", that the CSMS listens there and that no firewall blocks this machine",
         )
 
@@ -80,7 +92,11 @@ def _tls(facts: Facts, settings: CheckSettings, out: Findings) -> None:
     tls = facts.tls
     if tls is None:
         if not facts.secure and facts.addresses:
-            out.add("tls", "WARN", "ws:// without TLS: credentials and messages travel in clear (OCPP security profile 1)")
+            out.add(
+                "tls",
+                "WARN",
+                "ws:// without TLS: credentials and messages travel in clear (OCPP security profile 1)",
+            )
         return
     if not tls.handshake_ok:
         suggestion = "check that WS_URL's port serves TLS and offers TLS 1.2 or 1.3"
@@ -92,13 +108,21 @@ def _tls(facts: Facts, settings: CheckSettings, out: Findings) -> None:
         return
     out.add("tls", "OK", f"{tls.version} with {tls.cipher}")
     if settings.insecure:
-        out.add("tls", "WARN", "TLS_INSECURE is set: the check does not verify the certificate, a charger does",
-                "unset TLS_INSECURE once the certificate verifies")
+        out.add(
+            "tls",
+            "WARN",
+            "TLS_INSECURE is set: the check does not verify the certificate, a charger does",
+            "unset TLS_INSECURE once the certificate verifies",
+        )
     if not tls.chain_available:
         out.add("tls", "WARN", f"presented chain not shown: {tls.chain_note}")
     else:
         for index, cert in enumerate(tls.chain):
-            out.add("tls", "OK", f"chain[{index}] {cert.subject} issued by {cert.issuer}, valid {cert.not_before} to {cert.not_after}")
+            out.add(
+                "tls",
+                "OK",
+                f"chain[{index}] {cert.subject} issued by {cert.issuer}, valid {cert.not_before} to {cert.not_after}",
+            )
     for check in tls.verifications:
         store = "the system CA store" if check.store == "system" else "TLS_CA_FILE"
         if check.ok:
@@ -114,8 +138,11 @@ def _tls(facts: Facts, settings: CheckSettings, out: Findings) -> None:
         elif tls.missing_intermediate:
             suggestion = ""  # said below, with the fix
         elif check.store == "system":
-            suggestion = ("set TLS_CA_FILE to the CA that issued the CSMS certificate (chargers need it installed too)"
-                          if configured else "")
+            suggestion = (
+                "set TLS_CA_FILE to the CA that issued the CSMS certificate (chargers need it installed too)"
+                if configured
+                else ""
+            )
             if not configured:
                 text += " (chargers need TLS_CA_FILE's CA installed)"
         else:
@@ -124,7 +151,8 @@ def _tls(facts: Facts, settings: CheckSettings, out: Findings) -> None:
     if tls.missing_intermediate and tls.chain:
         last = tls.chain[-1]
         out.add(
-            "tls", "FAIL",
+            "tls",
+            "FAIL",
             f"the server does not send its intermediate certificate: nothing it sends or the trust "
             f"store holds issued {last.subject!r} (issuer {last.issuer!r}); chargers without it will fail",
             "fix the server's chain: configure the full chain (certificate plus intermediates) on the CSMS or its TLS front",
@@ -132,18 +160,32 @@ def _tls(facts: Facts, settings: CheckSettings, out: Findings) -> None:
     if tls.earliest_expiry_days is not None:
         days = tls.earliest_expiry_days
         if days < 0:
-            expired = min((c for c in tls.chain if c.not_after_epoch is not None), key=lambda c: c.not_after_epoch or 0)
-            out.add("tls", "FAIL", f"certificate {expired.subject!r} expired {-days:.1f} days ago ({expired.not_after})",
-                    "renew the server's certificate")
+            expired = min(
+                (c for c in tls.chain if c.not_after_epoch is not None), key=lambda c: c.not_after_epoch or 0
+            )
+            out.add(
+                "tls",
+                "FAIL",
+                f"certificate {expired.subject!r} expired {-days:.1f} days ago ({expired.not_after})",
+                "renew the server's certificate",
+            )
         elif settings.thresholds.cert_warn_days is not None and days < settings.thresholds.cert_warn_days:
-            out.add("tls", "WARN", f"earliest certificate expiry in {days:.1f} days", "renew the server's certificate soon")
+            out.add(
+                "tls",
+                "WARN",
+                f"earliest certificate expiry in {days:.1f} days",
+                "renew the server's certificate soon",
+            )
         else:
             out.add("tls", "OK", f"earliest certificate expiry in {days:.0f} days")
     if tls.ocpp_profile_ok is True:
-        out.add("tls", "OK", f"a charger limited to OCPP's TLS profile can connect ({tls.ocpp_profile_detail})")
+        out.add(
+            "tls", "OK", f"a charger limited to OCPP's TLS profile can connect ({tls.ocpp_profile_detail})"
+        )
     elif tls.ocpp_profile_ok is False:
         out.add(
-            "tls", "WARN",
+            "tls",
+            "WARN",
             f"a charger limited to TLS 1.2 with OCPP's AES-GCM suites cannot connect: {tls.ocpp_profile_detail}",
             "enable TLS 1.2 with ECDHE-ECDSA-AES128-GCM-SHA256 / AES256-GCM-SHA384 (OCPP security profiles) on the server",
         )
@@ -161,7 +203,7 @@ def _describe(attempt: UpgradeAttempt) -> str:
     how = f" ({', '.join(extras)})" if extras else ""
     text = f"{offered}{how}: {attempt.detail}"
     if attempt.body_excerpt and attempt.status != 101:
-        text += f" - body {attempt.body_excerpt[:120]!r}"
+        text += f' - body "{attempt.body_excerpt[:120]}"'
     return text
 
 
@@ -170,7 +212,11 @@ def _upgrade(facts: Facts, settings: CheckSettings, out: Findings) -> None:
     if not attempts:
         return
     for attempt in attempts:
-        level = "OK" if attempt.outcome == "served" or (attempt.subprotocol is None and attempt.outcome != "error") else "WARN"
+        level = (
+            "OK"
+            if attempt.outcome == "served" or (attempt.subprotocol is None and attempt.outcome != "error")
+            else "WARN"
+        )
         out.add("upgrade", level, _describe(attempt))
     served = facts.served_versions
     configured = settings.version.subprotocol
@@ -181,11 +227,19 @@ def _upgrade(facts: Facts, settings: CheckSettings, out: Findings) -> None:
             out.add("upgrade", "OK", f"answered with {name.capitalize()}: {'; '.join(values)}")
     if any(a.status in (502, 503, 504) for a in attempts):
         status = next(a.status for a in attempts if a.status in (502, 503, 504))
-        out.add("upgrade", "FAIL", f"a proxy or load balancer answered {status}: the CSMS behind it did not",
-                "check the CSMS behind the proxy or load balancer (see the Server/Via headers)")
+        out.add(
+            "upgrade",
+            "FAIL",
+            f"a proxy or load balancer answered {status}: the CSMS behind it did not",
+            "check the CSMS behind the proxy or load balancer (see the Server/Via headers)",
+        )
     if any(a.status is not None and 200 <= a.status < 300 for a in attempts):
-        out.add("upgrade", "FAIL", "a plain web page answered instead of a WebSocket endpoint",
-                "check WS_URL: it points at a web server, not the CSMS's OCPP endpoint")
+        out.add(
+            "upgrade",
+            "FAIL",
+            "a plain web page answered instead of a WebSocket endpoint",
+            "check WS_URL: it points at a web server, not the CSMS's OCPP endpoint",
+        )
     if facts.proxy and any(a.detail.startswith("proxy ") for a in attempts):
         failed = next(a for a in attempts if a.detail.startswith("proxy "))
         suggestion = "check PROBE_PROXY (or HTTPS_PROXY/HTTP_PROXY)"
@@ -195,6 +249,9 @@ def _upgrade(facts: Facts, settings: CheckSettings, out: Findings) -> None:
         return
     if facts.proxy:
         out.add("upgrade", "OK", f"reached the CSMS through the CONNECT proxy {facts.proxy}")
+    before = len(out.suggestions)
+    _path_and_credentials(attempts, settings, served, out)
+    specific = len(out.suggestions) > before
     if configured in served:
         others = [s for s in served if s != configured]
         also = f" (also {', '.join(others)})" if others else ""
@@ -202,20 +259,32 @@ def _upgrade(facts: Facts, settings: CheckSettings, out: Findings) -> None:
     elif served:
         only = served[0] if len(served) == 1 else None
         newest = facts.ocpp.ocpp_version if facts.ocpp is not None else served[-1].removeprefix("ocpp")
-        text = (f"the CSMS does not serve {configured} ({first.detail}); it serves "
-                + (f"only {only}" if only else ", ".join(served)))
-        out.add("upgrade", "FAIL", text, f"the CSMS serves {'only ' + only if only else ', '.join(served)}: set OCPP_VERSION={newest}")
+        text = f"the CSMS does not serve {configured} ({first.detail}); it serves " + (
+            f"only {only}" if only else ", ".join(served)
+        )
+        out.add(
+            "upgrade",
+            "FAIL",
+            text,
+            f"the CSMS serves {'only ' + only if only else ', '.join(served)}: set OCPP_VERSION={newest}",
+        )
     else:
-        out.add("upgrade", "FAIL", "the endpoint serves none of ocpp1.6, ocpp2.0.1, ocpp2.1", _no_version_hint(attempts, settings))
-    _path_and_credentials(attempts, settings, served, out)
+        out.add(
+            "upgrade",
+            "FAIL",
+            "the endpoint serves none of ocpp1.6, ocpp2.0.1, ocpp2.1",
+            "" if specific else _no_version_hint(attempts, settings),
+        )
     _deflate(facts, out)
 
 
 def _no_version_hint(attempts: list[UpgradeAttempt], settings: CheckSettings) -> str:
     statuses = {a.status for a in attempts}
     if statuses <= {404}:
-        return ("the path answers 404 for this identity with and without a trailing slash: check the identity "
-                "is registered at the CSMS and the path in WS_URL")
+        return (
+            "the path answers 404 for this identity with and without a trailing slash: check the identity "
+            "is registered at the CSMS and the path in WS_URL"
+        )
     if statuses & {401, 403} and settings.password is None:
         return "the CSMS wants credentials: set OCPP_PASSWORD (or OCPP_PASSWORD_FILE)"
     if statuses & {401, 403}:
@@ -225,17 +294,28 @@ def _no_version_hint(attempts: list[UpgradeAttempt], settings: CheckSettings) ->
     return "check WS_URL against the CSMS's documented endpoint"
 
 
-def _path_and_credentials(attempts: list[UpgradeAttempt], settings: CheckSettings, served: list[str], out: Findings) -> None:
+def _path_and_credentials(
+    attempts: list[UpgradeAttempt], settings: CheckSettings, served: list[str], out: Findings
+) -> None:
     first = attempts[0]
     slash = next((a for a in attempts if a.path_variant != "as configured"), None)
     if first.status == 404 and slash is not None:
         if slash.outcome == "served":
-            out.add("upgrade", "FAIL", f"the path answers 404 as configured but works {slash.path_variant} ({slash.path})",
-                    f"set WS_URL to the path {slash.path_variant} ({slash.path})")
+            out.add(
+                "upgrade",
+                "FAIL",
+                f"the path answers 404 as configured but works {slash.path_variant} ({slash.path})",
+                f"set WS_URL to the path {slash.path_variant} ({slash.path})",
+            )
         elif slash.status == 404 and not served:
-            out.add("upgrade", "FAIL", "the path answers 404 for this identity with and without a trailing slash",
-                    "check the identity is registered at the CSMS and the path in WS_URL "
-                    "(e.g. SteVe: /steve/websocket/CentralSystemService/<identity>)")
+            out.add(
+                "upgrade",
+                "FAIL",
+                "the path answers 404 for this identity with and without a trailing slash",
+                "the path answers 404 for this identity with and without a trailing slash: check the "
+                "identity is registered at the CSMS and the path in WS_URL "
+                "(e.g. SteVe: /steve/websocket/CentralSystemService/<identity>)",
+            )
     refused = [a for a in attempts if a.status in (401, 403) and a.credentials == "as configured"]
     if not refused:
         return
@@ -244,25 +324,40 @@ def _path_and_credentials(attempts: list[UpgradeAttempt], settings: CheckSetting
     said = f" (WWW-Authenticate: {challenge})" if challenge else ""
     if settings.password is None:
         if not served:
-            out.add("upgrade", "FAIL", f"the CSMS answers {answer.status} without credentials{said}",
-                    "the CSMS wants credentials: set OCPP_PASSWORD (or OCPP_PASSWORD_FILE)"
-                    if answer.status == 401 else
-                    "the CSMS refuses this identity: check it is registered, or set OCPP_PASSWORD / TLS_CERT_FILE")
+            out.add(
+                "upgrade",
+                "FAIL",
+                f"the CSMS answers {answer.status} without credentials{said}",
+                "the CSMS wants credentials: set OCPP_PASSWORD (or OCPP_PASSWORD_FILE)"
+                if answer.status == 401
+                else "the CSMS refuses this identity: check it is registered, or set OCPP_PASSWORD / TLS_CERT_FILE",
+            )
         return
     by_label = {a.credentials: a for a in attempts if a.subprotocol == answer.subprotocol}
     decoded = by_label.get("decoded hex")
     none = by_label.get("none")
     if decoded is not None and decoded.outcome == "served":
-        out.add("upgrade", "FAIL", "the CSMS refuses the hex password but accepts its decoded bytes (the AuthorizationKey)",
-                "set OCPP_PASSWORD_HEX=true")
+        out.add(
+            "upgrade",
+            "FAIL",
+            "the CSMS refuses the hex password but accepts its decoded bytes (the AuthorizationKey)",
+            "set OCPP_PASSWORD_HEX=true",
+        )
     elif none is not None and none.outcome == "served":
-        out.add("upgrade", "WARN", f"the CSMS answers {answer.status} with these credentials and accepts none at all",
-                "unset OCPP_PASSWORD, or fix the password configured for this identity at the CSMS")
+        out.add(
+            "upgrade",
+            "WARN",
+            f"the CSMS answers {answer.status} with these credentials and accepts none at all",
+            "unset OCPP_PASSWORD, or fix the password configured for this identity at the CSMS",
+        )
     elif none is not None and none.status in (401, 403):
-        out.add("upgrade", "FAIL",
-                f"the CSMS refuses the credentials ({answer.status} with them, {none.status} without){said}",
-                f"wrong credentials: check OCPP_PASSWORD for identity {settings.identity!r} at the CSMS "
-                "(and that no proxy strips Authorization)")
+        out.add(
+            "upgrade",
+            "FAIL",
+            f"the CSMS refuses the credentials ({answer.status} with them, {none.status} without){said}",
+            f"wrong credentials: check OCPP_PASSWORD for identity {settings.identity!r} at the CSMS "
+            "(and that no proxy strips Authorization)",
+        )
 
 
 def _deflate(facts: Facts, out: Findings) -> None:
@@ -271,13 +366,24 @@ def _deflate(facts: Facts, out: Findings) -> None:
         return
     for attempt in served:
         if attempt.deflate_answer:
-            out.add("upgrade", "OK", f"{attempt.subprotocol}: permessage-deflate accepted ({attempt.deflate_answer})")
+            out.add(
+                "upgrade",
+                "OK",
+                f"{attempt.subprotocol}: permessage-deflate accepted ({attempt.deflate_answer})",
+            )
         elif attempt.subprotocol in ("ocpp2.0.1", "ocpp2.1"):
-            out.add("upgrade", "WARN",
-                    f"{attempt.subprotocol}: the CSMS did not accept permessage-deflate, which OCPP 2.0.1 and 2.1 "
-                    "require a CSMS to support (RFC 7692)")
+            out.add(
+                "upgrade",
+                "WARN",
+                f"{attempt.subprotocol}: the CSMS did not accept permessage-deflate, which OCPP 2.0.1 and 2.1 "
+                "require a CSMS to support (RFC 7692)",
+            )
         else:
-            out.add("upgrade", "OK", f"{attempt.subprotocol}: permessage-deflate not accepted (optional in OCPP 1.6)")
+            out.add(
+                "upgrade",
+                "OK",
+                f"{attempt.subprotocol}: permessage-deflate not accepted (optional in OCPP 1.6)",
+            )
 
 
 def _clock(facts: Facts, settings: CheckSettings, out: Findings) -> None:
@@ -289,12 +395,18 @@ def _clock(facts: Facts, settings: CheckSettings, out: Findings) -> None:
         sources.append(("OCPP currentTime", facts.ocpp.clock_offset_s))
     if not sources:
         if facts.attempts:
-            out.add("clock", "WARN", "the server sent no HTTP Date and OCPP never started: clock not compared")
+            out.add(
+                "clock", "WARN", "the server sent no HTTP Date and OCPP never started: clock not compared"
+            )
         return
     for source, offset in sources:
         if abs(offset) > limit:
-            out.add("clock", "WARN", f"{source}: the CSMS clock is {offset:+.0f} s from this machine's",
-                    f"your clock and the CSMS's differ by {abs(offset):.0f} s: sync this machine (NTP) or the CSMS's clock")
+            out.add(
+                "clock",
+                "WARN",
+                f"{source}: the CSMS clock is {offset:+.0f} s from this machine's",
+                f"your clock and the CSMS's differ by {abs(offset):.0f} s: sync this machine (NTP) or the CSMS's clock",
+            )
         else:
             out.add("clock", "OK", f"{source}: the CSMS clock is {offset:+.1f} s from this machine's")
 

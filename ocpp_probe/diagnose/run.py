@@ -7,6 +7,7 @@ best version the endpoint serves.
 
 from __future__ import annotations
 
+import ssl
 import time
 import urllib.parse
 from dataclasses import dataclass, replace
@@ -56,13 +57,15 @@ def _configured_authorization(settings: CheckSettings) -> str | None:
     return basic_authorization(settings.identity, settings.password)
 
 
-def _attempts(dialer: Dialer, settings: CheckSettings, secure_context: object) -> tuple[list[UpgradeAttempt], _Way]:
+def _attempts(
+    dialer: Dialer, settings: CheckSettings, secure_context: ssl.SSLContext | None
+) -> tuple[list[UpgradeAttempt], _Way]:
     context = secure_context if settings.secure else None
     attempts: list[UpgradeAttempt] = []
 
     def attempt(way: _Way, subprotocol: str | None) -> UpgradeAttempt:
         done = run_attempt(
-            dialer, context, way.resource, subprotocol, way.path_variant, way.credentials, way.authorization  # type: ignore[arg-type]
+            dialer, context, way.resource, subprotocol, way.path_variant, way.credentials, way.authorization
         )
         attempts.append(done)
         return done
@@ -71,8 +74,8 @@ def _attempts(dialer: Dialer, settings: CheckSettings, secure_context: object) -
     configured = settings.version.subprotocol
     first = attempt(way, configured)
     if first.status == 404:
-        resource, variant = toggled_slash(settings.resource)
-        other = _Way(resource, variant, way.credentials, way.authorization)
+        resource, slash_variant = toggled_slash(settings.resource)
+        other = _Way(resource, slash_variant, way.credentials, way.authorization)
         if attempt(other, configured).status != 404:
             way = other
     latest = attempts[-1]
@@ -98,14 +101,20 @@ def _attempts(dialer: Dialer, settings: CheckSettings, secure_context: object) -
     return attempts, way
 
 
-def _ocpp_settings(settings: CheckSettings, way: _Way, version: OcppVersion, insecure: bool) -> tuple[CheckSettings, list[str]]:
+def _ocpp_settings(
+    settings: CheckSettings, way: _Way, version: OcppVersion, insecure: bool
+) -> tuple[CheckSettings, list[str]]:
     changes: list[str] = []
     chosen = replace(settings, version=version, vendor=settings.vendor[: VENDOR_MAX[version]])
     if version is not settings.version:
         changes.append(f"OCPP_VERSION={version.value}")
     if way.resource != settings.resource:
         parts = urllib.parse.urlsplit(settings.url)
-        chosen = replace(chosen, resource=way.resource, url=urllib.parse.urlunsplit(parts._replace(path=way.resource.partition("?")[0])))
+        chosen = replace(
+            chosen,
+            resource=way.resource,
+            url=urllib.parse.urlunsplit(parts._replace(path=way.resource.partition("?")[0])),
+        )
         changes.append(f"path {way.resource.partition('?')[0]} ({way.path_variant})")
     if way.credentials == "none":
         chosen = replace(chosen, password=None, password_hex=False)
