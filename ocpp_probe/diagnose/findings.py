@@ -121,7 +121,8 @@ def _tls(facts: Facts, settings: CheckSettings, out: Findings) -> None:
             out.add(
                 "tls",
                 "OK",
-                f"chain[{index}] {cert.subject} issued by {cert.issuer}, valid {cert.not_before} to {cert.not_after}",
+                f"chain[{index}] {cert.subject} issued by {cert.issuer}, "
+                f"valid {cert.not_before} to {cert.not_after}",
             )
     for check in tls.verifications:
         store = "the system CA store" if check.store == "system" else "TLS_CA_FILE"
@@ -132,7 +133,10 @@ def _tls(facts: Facts, settings: CheckSettings, out: Findings) -> None:
         level = "FAIL" if configured else "WARN"
         text = f"certificate not verified against {store}: {check.detail}"
         if "mismatch" in check.detail:
-            suggestion = f"the certificate does not name {settings.host}: use a name it lists in WS_URL, or fix the server's certificate"
+            suggestion = (
+                f"the certificate does not name {settings.host}: use a name it lists in WS_URL, "
+                "or fix the server's certificate"
+            )
         elif "expired" in check.detail:
             suggestion = "renew the server's certificate"
         elif tls.missing_intermediate:
@@ -155,7 +159,8 @@ def _tls(facts: Facts, settings: CheckSettings, out: Findings) -> None:
             "FAIL",
             f"the server does not send its intermediate certificate: nothing it sends or the trust "
             f"store holds issued {last.subject!r} (issuer {last.issuer!r}); chargers without it will fail",
-            "fix the server's chain: configure the full chain (certificate plus intermediates) on the CSMS or its TLS front",
+            "fix the server's chain: configure the full chain (certificate plus intermediates) "
+            "on the CSMS or its TLS front",
         )
     if tls.earliest_expiry_days is not None:
         days = tls.earliest_expiry_days
@@ -186,8 +191,10 @@ def _tls(facts: Facts, settings: CheckSettings, out: Findings) -> None:
         out.add(
             "tls",
             "WARN",
-            f"a charger limited to TLS 1.2 with OCPP's AES-GCM suites cannot connect: {tls.ocpp_profile_detail}",
-            "enable TLS 1.2 with ECDHE-ECDSA-AES128-GCM-SHA256 / AES256-GCM-SHA384 (OCPP security profiles) on the server",
+            "a charger limited to TLS 1.2 with OCPP's AES-GCM suites cannot connect: "
+            + tls.ocpp_profile_detail,
+            "enable TLS 1.2 with ECDHE-ECDSA-AES128-GCM-SHA256 / AES256-GCM-SHA384 "
+            "(OCPP security profiles) on the server",
         )
     else:
         out.add("tls", "WARN", f"OCPP TLS profile not checked: {tls.ocpp_profile_detail}")
@@ -212,6 +219,9 @@ def _upgrade(facts: Facts, settings: CheckSettings, out: Findings) -> None:
     if not attempts:
         return
     for attempt in attempts:
+        if attempt.outcome == "skipped":
+            out.add("upgrade", "WARN", _describe(attempt))
+            continue
         level = (
             "OK"
             if attempt.outcome == "served" or (attempt.subprotocol is None and attempt.outcome != "error")
@@ -289,7 +299,13 @@ def _no_version_hint(attempts: list[UpgradeAttempt], settings: CheckSettings) ->
         return "the CSMS wants credentials: set OCPP_PASSWORD (or OCPP_PASSWORD_FILE)"
     if statuses & {401, 403}:
         return "the CSMS refuses these credentials: check OCPP_PASSWORD for this identity at the CSMS"
-    if all(a.outcome == "closed" for a in attempts):
+    tried = [a for a in attempts if a.outcome != "skipped"]
+    if tried and all("timed out" in a.detail for a in tried):
+        return (
+            "the server accepts TCP but never answers the upgrade: check that WS_URL's port is the "
+            "CSMS's WebSocket port (a TLS port needs wss://), or raise PROBE_TIMEOUT"
+        )
+    if all(a.outcome == "closed" for a in tried):
         return "the server closes every upgrade: check WS_URL's path and that it is an OCPP CSMS"
     return "check WS_URL against the CSMS's documented endpoint"
 
@@ -330,7 +346,8 @@ def _path_and_credentials(
                 f"the CSMS answers {answer.status} without credentials{said}",
                 "the CSMS wants credentials: set OCPP_PASSWORD (or OCPP_PASSWORD_FILE)"
                 if answer.status == 401
-                else "the CSMS refuses this identity: check it is registered, or set OCPP_PASSWORD / TLS_CERT_FILE",
+                else "the CSMS refuses this identity: check it is registered, "
+                "or set OCPP_PASSWORD / TLS_CERT_FILE",
             )
         return
     by_label = {a.credentials: a for a in attempts if a.subprotocol == answer.subprotocol}
@@ -375,7 +392,8 @@ def _deflate(facts: Facts, out: Findings) -> None:
             out.add(
                 "upgrade",
                 "WARN",
-                f"{attempt.subprotocol}: the CSMS did not accept permessage-deflate, which OCPP 2.0.1 and 2.1 "
+                f"{attempt.subprotocol}: the CSMS did not accept permessage-deflate, "
+                "which OCPP 2.0.1 and 2.1 "
                 "require a CSMS to support (RFC 7692)",
             )
         else:
@@ -405,7 +423,8 @@ def _clock(facts: Facts, settings: CheckSettings, out: Findings) -> None:
                 "clock",
                 "WARN",
                 f"{source}: the CSMS clock is {offset:+.0f} s from this machine's",
-                f"your clock and the CSMS's differ by {abs(offset):.0f} s: sync this machine (NTP) or the CSMS's clock",
+                f"your clock and the CSMS's differ by {abs(offset):.0f} s: "
+                "sync this machine (NTP) or the CSMS's clock",
             )
         else:
             out.add("clock", "OK", f"{source}: the CSMS clock is {offset:+.1f} s from this machine's")

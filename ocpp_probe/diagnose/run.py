@@ -64,6 +64,18 @@ def _attempts(
     attempts: list[UpgradeAttempt] = []
 
     def attempt(way: _Way, subprotocol: str | None) -> UpgradeAttempt:
+        if dialer.deadline.remaining() < MIN_OCPP_S:
+            skipped = UpgradeAttempt(
+                subprotocol,
+                way.resource,
+                way.path_variant,
+                way.credentials,
+                way.authorization is not None,
+                "skipped",
+                detail="not tried: the total deadline (PROBE_TIMEOUT) was near",
+            )
+            attempts.append(skipped)
+            return skipped
         done = run_attempt(
             dialer, context, way.resource, subprotocol, way.path_variant, way.credentials, way.authorization
         )
@@ -87,17 +99,13 @@ def _attempts(
                 token = basic_token_bytes(settings.identity, bytes.fromhex(settings.password))
                 variants.append(_Way(way.resource, way.path_variant, "decoded hex", "Basic " + token))
         for variant in variants:
-            if dialer.deadline.remaining() < MIN_OCPP_S:
-                break
             if attempt(variant, configured).status not in (401, 403):
                 way = variant
                 break
     for version in (OcppVersion.V16, OcppVersion.V201, OcppVersion.V21):
-        if version is settings.version or dialer.deadline.remaining() < MIN_OCPP_S:
-            continue
-        attempt(way, version.subprotocol)
-    if dialer.deadline.remaining() >= MIN_OCPP_S:
-        attempt(way, None)
+        if version is not settings.version:
+            attempt(way, version.subprotocol)
+    attempt(way, None)
     return attempts, way
 
 
