@@ -174,7 +174,7 @@ def test_hex_authorization_key() -> None:
         "the CSMS refuses the hex password but accepts its decoded bytes (the AuthorizationKey)"
         in findings(doc, "upgrade", "FAIL")
     )
-    assert "set OCPP_PASSWORD_HEX=true" in doc["suggestions"]
+    assert doc["suggestions"] == ["the CSMS accepts the decoded AuthorizationKey: set OCPP_PASSWORD_HEX=true"]
     assert doc["ocpp"]["verdict"] == "OK" and doc["ocpp_run_with"] == "OCPP_PASSWORD_HEX=true"
     assert hex_key not in run.stdout and KEY not in run.stdout
     # The suggested setting makes the check itself pass.

@@ -14,6 +14,7 @@ from .facts import Facts, UpgradeAttempt
 
 LAYERS = ("settings", "network", "tls", "upgrade", "clock", "ocpp")
 DEFAULT_CLOCK_WARN_S = 60.0
+CONFIRMED_HEX = "the CSMS accepts the decoded AuthorizationKey: set OCPP_PASSWORD_HEX=true"
 
 
 @dataclass(frozen=True)
@@ -230,7 +231,8 @@ def _upgrade(facts: Facts, settings: CheckSettings, out: Findings) -> None:
         out.add("upgrade", level, _describe(attempt))
     served = facts.served_versions
     configured = settings.version.subprotocol
-    first = attempts[0]
+    # The last try of the configured version is the one on the path and credentials that work.
+    first = [a for a in attempts if a.subprotocol == configured and a.outcome != "skipped"][-1]
     for name in ("server", "via"):
         values = sorted({a.headers[name] for a in attempts if name in a.headers})
         if values:
@@ -353,14 +355,14 @@ def _path_and_credentials(
     by_label = {a.credentials: a for a in attempts if a.subprotocol == answer.subprotocol}
     decoded = by_label.get("decoded hex")
     none = by_label.get("none")
-    if decoded is not None and decoded.outcome == "served":
+    if decoded is not None and _let_in(decoded):
         out.add(
             "upgrade",
             "FAIL",
             "the CSMS refuses the hex password but accepts its decoded bytes (the AuthorizationKey)",
-            "set OCPP_PASSWORD_HEX=true",
+            CONFIRMED_HEX,
         )
-    elif none is not None and none.outcome == "served":
+    elif none is not None and _let_in(none):
         out.add(
             "upgrade",
             "WARN",
@@ -375,6 +377,11 @@ def _path_and_credentials(
             f"wrong credentials: check OCPP_PASSWORD for identity {settings.identity!r} at the CSMS "
             "(and that no proxy strips Authorization)",
         )
+
+
+def _let_in(attempt: UpgradeAttempt) -> bool:
+    """The credentials passed: the server answered, and not with 401 or 403."""
+    return attempt.status is not None and attempt.status not in (401, 403)
 
 
 def _deflate(facts: Facts, out: Findings) -> None:
@@ -467,6 +474,9 @@ def judge(facts: Facts, settings: CheckSettings) -> Findings:
     _upgrade(facts, settings, out)
     _clock(facts, settings, out)
     _ocpp(facts, out)
+    if CONFIRMED_HEX in out.suggestions:
+        # The lint's "if the CSMS expects ..." is answered: keep only the confirmed change.
+        out.suggestions = [s for s in out.suggestions if s == CONFIRMED_HEX or "OCPP_PASSWORD_HEX" not in s]
     return out
 
 
