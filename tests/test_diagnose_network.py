@@ -223,3 +223,21 @@ def test_password_hex_needs_hex_digit_pairs() -> None:
     assert (run.code, run.doc["reason"]) == (3, "OCPP_PASSWORD_HEX: needs a password of hexadecimal digit pairs")
     run = probe_in_process(["--json", "--password-hex"], {"WS_URL": "ws://h/o/CP"})
     assert (run.code, run.doc["reason"]) == (3, "OCPP_PASSWORD_HEX: is set but no password is (OCPP_PASSWORD)")
+
+
+def test_secrets_echoed_by_the_server_are_redacted() -> None:
+    def script(peer: Peer) -> None:
+        headers = peer.read_request()
+        echoed = f"you sent {headers.get('authorization')} ({headers.get('authorization', '')[6:]})"
+        peer.respond("401 Unauthorized", echoed.encode(), headers=f"WWW-Authenticate: Basic {echoed}\r\n")
+
+    with ScenarioServer(script) as server:
+        run = diagnose({"WS_URL": server.url(), "OCPP_PASSWORD": "very-secret-pw"})
+        text = probe_in_process(["diagnose"], {"WS_URL": server.url(), "OCPP_PASSWORD": "very-secret-pw"})
+    import base64
+
+    token = base64.b64encode(b"CP-1:very-secret-pw").decode()
+    for output in (run.stdout, text.stdout):
+        assert "very-secret-pw" not in output and token not in output
+        assert "<redacted>" in output
+    assert run.doc["upgrade_attempts"][0]["body_excerpt"] == "you sent Basic <redacted> (<redacted>)"

@@ -12,6 +12,7 @@ import time
 
 from ..connection import Address, connect, resolve, show_address, tunnel
 from ..deadline import Deadline, DeadlineExceeded
+from ..failures import FailureKind
 from ..result import Step, StepFailure
 from ..settings import CheckSettings
 from ..sockets import DeadlineSocket, DeadlineSSLSocket, describe_os_error
@@ -86,9 +87,11 @@ class Dialer:
         TLS errors propagate as ssl.SSLError so the caller can read the verification detail.
         """
         if self.connections >= MAX_CONNECTIONS:
-            raise StepFailure(Step.CONNECT, f"connection limit of {MAX_CONNECTIONS} reached")
+            raise StepFailure(
+                Step.CONNECT, f"connection limit of {MAX_CONNECTIONS} reached", kind=FailureKind.INTERNAL
+            )
         if not self.addresses:
-            raise StepFailure(Step.CONNECT, "no address to connect to")
+            raise StepFailure(Step.CONNECT, "no address to connect to", kind=FailureKind.DNS)
         self.connections += 1
         sock = connect(self.addresses, budget)
         try:
@@ -105,13 +108,17 @@ class Dialer:
                 tls_sock.do_handshake()
             except DeadlineExceeded:
                 tls_sock.close()
-                raise StepFailure(Step.TLS, "TLS handshake timed out") from None
+                raise StepFailure(Step.TLS, "TLS handshake timed out", kind=FailureKind.TIMEOUT) from None
             except ssl.SSLError:
                 tls_sock.close()
                 raise
             except OSError as exc:
                 tls_sock.close()
-                raise StepFailure(Step.TLS, f"TLS handshake failed: {describe_os_error(exc)}") from None
+                raise StepFailure(
+                    Step.TLS,
+                    f"TLS handshake failed: {describe_os_error(exc)}",
+                    kind=FailureKind.TLS_HANDSHAKE,
+                ) from None
             return tls_sock
         except BaseException:
             sock.close()
