@@ -68,7 +68,10 @@ def render_json(facts: Facts, findings: Findings, exit_code: int, redactor: Reda
 
 
 def render_text(facts: Facts, findings: Findings, exit_code: int, redactor: Redactor) -> str:
-    lines = [f"ocpp-probe diagnose {facts.target} (OCPP {facts.configured_version} configured)"]
+    if facts.target:
+        lines = [f"ocpp-probe diagnose {facts.target} (OCPP {facts.configured_version} configured)"]
+    else:
+        lines = ["ocpp-probe diagnose: the settings are not usable"]
     if facts.proxy:
         lines[0] += f" via proxy {facts.proxy}"
     for layer in LAYERS:
@@ -87,10 +90,10 @@ def render_text(facts: Facts, findings: Findings, exit_code: int, redactor: Reda
         lines.append("  nothing: a check with these settings passes")
     else:
         lines.append("  no specific change found; see the FAIL lines above")
-    verdict = "pass" if exit_code == 0 else "FAIL" if exit_code == 2 else "not run (bad settings)"
+    verdict = "would pass" if exit_code == 0 else "would FAIL" if exit_code == 2 else "cannot run"
     lines.append("")
     lines.append(
-        f"a check with these settings would {verdict} (exit {exit_code}); "
+        f"a check with these settings {verdict} (exit {exit_code}); "
         f"{facts.connections} connections in {facts.elapsed_ms:.0f} ms"
         + (" (total deadline reached)" if facts.deadline_reached else "")
     )
