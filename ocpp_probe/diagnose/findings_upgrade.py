@@ -39,6 +39,7 @@ def judge_upgrade(facts: Facts, settings: CheckSettings, out: Findings) -> None:
         out.add("upgrade", level, _describe(attempt))
     served = facts.served_versions
     configured = settings.version.subprotocol
+    before = len(out.suggestions)  # a more specific cause found below replaces the generic hint
     # The last try of the configured version is the one on the path and credentials that work.
     first = [a for a in attempts if a.subprotocol == configured and a.outcome != "skipped"][-1]
     for name in ("server", "via"):
@@ -69,7 +70,6 @@ def judge_upgrade(facts: Facts, settings: CheckSettings, out: Findings) -> None:
         return
     if facts.proxy:
         out.add("upgrade", "OK", f"reached the CSMS through the CONNECT proxy {facts.proxy}")
-    before = len(out.suggestions)
     _path_and_credentials(attempts, settings, served, out)
     specific = len(out.suggestions) > before
     if configured in served:
