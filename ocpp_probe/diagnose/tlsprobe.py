@@ -127,6 +127,8 @@ def probe_tls(dialer: Dialer, settings: CheckSettings) -> TlsProbe:
     try:
         version, cipher = sock.version(), (sock.cipher() or (None,))[0]
         chain, available, note = presented_chain(sock)
+        # Without the chain, a verified connection still shows its leaf (for the expiry).
+        leaf = sock.getpeercert() if not available else None
     finally:
         sock.close()
     trusted = _trusted_subjects(configured)
@@ -136,7 +138,8 @@ def probe_tls(dialer: Dialer, settings: CheckSettings) -> TlsProbe:
         if other is not None:
             other.close()
         verifications.append(Verification("system", other is not None, detail or "verified"))
-    expiries = [cert.not_after_epoch for cert in chain if cert.not_after_epoch is not None]
+    shown = chain or ([cert_info(leaf)] if leaf else [])
+    expiries = [cert.not_after_epoch for cert in shown if cert.not_after_epoch is not None]
     days = (min(expiries) - time.time()) / 86400 if expiries else None
     profile_ok, profile_detail = _profile(dialer, settings, version, cipher)
     return TlsProbe(
@@ -148,7 +151,7 @@ def probe_tls(dialer: Dialer, settings: CheckSettings) -> TlsProbe:
         available,
         note,
         verifications,
-        chain_incomplete(chain, trusted),
+        chain_incomplete(chain, trusted) if available else None,
         days,
         profile_ok,
         profile_detail,
