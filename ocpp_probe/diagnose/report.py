@@ -10,7 +10,7 @@ from dataclasses import asdict
 from typing import Any
 
 from ..redact import Redactor
-from .facts import Facts
+from .facts import Facts, UpgradeAttempt
 from .findings import LAYERS, Findings
 
 
@@ -33,9 +33,7 @@ def document(facts: Facts, findings: Findings, exit_code: int) -> dict[str, Any]
         "addresses": [asdict(probe) for probe in facts.addresses],
         "tls": tls,
         "served_versions": facts.served_versions,
-        "upgrade_attempts": [
-            {**asdict(attempt), "credentials_used": attempt.credentials_sent} for attempt in facts.attempts
-        ],
+        "upgrade_attempts": [_attempt_document(attempt) for attempt in facts.attempts],
         "clock_offset_s": facts.clock_offset_s,
         "clock": {
             "http_date_offset_s": facts.http_clock_offset_s,
@@ -49,6 +47,12 @@ def document(facts: Facts, findings: Findings, exit_code: int) -> dict[str, Any]
         "deadline_reached": facts.deadline_reached,
         "elapsed_ms": round(facts.elapsed_ms, 3),
     }
+
+
+def _attempt_document(attempt: UpgradeAttempt) -> dict[str, Any]:
+    document = asdict(attempt)
+    document["credentials_used"] = document.pop("credentials_sent")  # the name
+    return document
 
 
 def redacted(value: Any, redactor: Redactor) -> Any:
