@@ -208,3 +208,19 @@ def test_clock_ten_minutes_off() -> None:
         doc["suggestions"][0],
     )
     assert said is not None and 598 <= int(said.group(1)) <= 602
+
+
+def test_csms_calls_and_interval_are_reported() -> None:
+    with OcppLibCsms(version="1.6", call_first=1, interval=120) as csms:
+        run = diagnose({"WS_URL": csms.url()})
+    doc = run.doc
+    assert run.code == 0, run.stdout
+    assert doc["ocpp"]["csms_calls"] == ["GetConfiguration"]
+    assert doc["ocpp"]["boot"]["interval_s"] == 120
+    [line] = findings(doc, "ocpp", "OK")
+    assert line.startswith("ocpp1.6 BootNotification Accepted, interval 120 s, Heartbeat RTT ")
+    assert line.endswith(" ms, CSMS CALLs: GetConfiguration")
+    # Versions this CSMS does not serve are information, not problems, when 1.6 is configured.
+    assert findings(doc, "upgrade", "WARN") == []
+    assert doc["suggestions"] == []
+    assert csms.seen.actions == ["BootNotification", "Heartbeat"]

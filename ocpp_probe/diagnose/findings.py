@@ -95,7 +95,8 @@ def _clock(facts: Facts, settings: CheckSettings, out: Findings) -> None:
                 "sync this machine (NTP) or the CSMS's clock",
             )
         else:
-            out.add("clock", "OK", f"{source}: the CSMS clock is {offset:+.1f} s from this machine's")
+            shown = 0.0 if abs(offset) < 0.05 else offset  # no "-0.0"
+            out.add("clock", "OK", f"{source}: the CSMS clock is {shown:+.1f} s from this machine's")
 
 
 def _ocpp(facts: Facts, out: Findings) -> None:

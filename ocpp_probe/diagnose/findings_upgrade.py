@@ -31,12 +31,12 @@ def judge_upgrade(facts: Facts, settings: CheckSettings, out: Findings) -> None:
         if attempt.outcome == "skipped":
             out.add("upgrade", "WARN", _describe(attempt))
             continue
-        level = (
-            "OK"
-            if attempt.outcome == "served" or (attempt.subprotocol is None and attempt.outcome != "error")
-            else "WARN"
+        # Another version refused is information; the configured one refused, or no
+        # answer at all, is a problem (judged again below, with the cause).
+        problem = attempt.outcome == "error" or (
+            attempt.subprotocol == settings.version.subprotocol and attempt.outcome != "served"
         )
-        out.add("upgrade", level, _describe(attempt))
+        out.add("upgrade", "WARN" if problem else "OK", _describe(attempt))
     served = facts.served_versions
     configured = settings.version.subprotocol
     before = len(out.suggestions)  # a more specific cause found below replaces the generic hint
