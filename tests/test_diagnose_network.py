@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
 import socket
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -12,7 +18,7 @@ from ocpp_probe.diagnose.findings import judge
 from ocpp_probe.diagnose.lint import lint
 from ocpp_probe.settings import check_settings_from
 
-from .conftest import probe_in_process
+from .conftest import PROBE, ROOT, probe_in_process
 from .connect_proxy import ConnectProxy
 from .diagnose_common import diagnose, findings
 from .peers.ocpp_lib_csms import OcppLibCsms
@@ -69,19 +75,35 @@ def test_nothing_listening() -> None:
     assert doc["upgrade_attempts"] == [] and doc["ocpp"] is None
 
 
-def _dual_stack_localhost() -> bool:
-    families = {info[0] for info in socket.getaddrinfo("localhost", 80, type=socket.SOCK_STREAM)}
-    return {socket.AF_INET, socket.AF_INET6} <= families
+def _private_hosts_file() -> str | None:
+    """Why a dual-stack name cannot be made here, or None when it can.
+
+    This machine's /etc/hosts names localhost for IPv4 only. The test gives one child
+    process its own mount namespace with a hosts file that names it for both families,
+    which needs root and unshare(1); the machine's own /etc/hosts is never touched.
+    """
+    if os.geteuid() != 0:
+        return "needs root to give the probe a private /etc/hosts (unshare --mount)"
+    if shutil.which("unshare") is None:
+        return "needs unshare(1) from util-linux"
+    if not socket.has_ipv6:
+        return "needs IPv6 on the loopback interface"
+    return None
 
 
-@pytest.mark.skipif(
-    not _dual_stack_localhost(),
-    reason="needs 'localhost' to resolve to both ::1 and 127.0.0.1 (this machine's /etc/hosts has IPv4 only)",
-)
-def test_dual_stack_name_with_ipv6_dead() -> None:
+@pytest.mark.skipif(_private_hosts_file() is not None, reason=str(_private_hosts_file()))
+def test_dual_stack_name_with_ipv6_dead(tmp_path: Path) -> None:
+    hosts = tmp_path / "hosts"
+    hosts.write_text("127.0.0.1 localhost\n::1 localhost\n", encoding="utf-8")
     with OcppLibCsms() as csms:  # listens on 127.0.0.1 only
-        run = diagnose({"WS_URL": csms.url(host="localhost")})
-    doc = run.doc
+        env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": ROOT, "WS_URL": csms.url(host="localhost")}
+        script = 'mount --bind "$1" /etc/hosts && exec "$2" "$3" diagnose --json'
+        done = subprocess.run(
+            ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh",
+             str(hosts), sys.executable, PROBE],
+            env=env, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+        )
+    doc = json.loads(done.stdout)
     families = {(a["family"], a["connected"]) for a in doc["addresses"]}
     assert families == {("IPv6", False), ("IPv4", True)}
     assert any(
@@ -92,7 +114,7 @@ def test_dual_stack_name_with_ipv6_dead() -> None:
         "fix the CSMS's IPv6 reachability (listener, firewall) or remove its AAAA record"
         in doc["suggestions"]
     )
-    assert run.code == 0
+    assert done.returncode == 0, done.stderr
 
 
 def test_dual_stack_finding_from_facts() -> None:
