@@ -14,12 +14,11 @@ from collections.abc import Mapping, Sequence
 from typing import TextIO
 
 from . import __version__, registry
-from .registry import Setting
 from .result import Verdict
 from .runner import OutputFormat, RunOptions, check_once, config_failure, render, report, run_options_from
 from .settings import CheckSettings, ConfigError, check_settings_from
 from .trace import Tracer, stream_tracer
-from .usage import PluginArgumentParser, UsageError
+from .usage import PluginArgumentParser, UsageError, add_setting, flags_over_environment
 
 # The flags that lay a setting over its environment variable: the check's and the run's.
 CLI_SETTINGS = registry.command_line(registry.CHECK, registry.PUSH, registry.LOOP)
@@ -29,6 +28,7 @@ exit codes: 0 OK, 1 WARNING, 2 CRITICAL (the check failed), 3 UNKNOWN (bad setti
 A failed push to Kuma makes the exit code at least 1 (the verdict itself is kept).
 With --every the process runs until SIGTERM/SIGINT, then exits 0.
 `ocpp-probe serve --config FILE` runs the HTTP probe server (see `serve --help`).
+`ocpp-probe diagnose ...` says layer by layer what is wrong and what to change.
 Every option can also be set by the environment variable shown in its help; a flag
 wins over its variable. HTTPS_PROXY/HTTP_PROXY/NO_PROXY are honoured as curl does.
 """
@@ -58,31 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def add_setting(parser: argparse.ArgumentParser | argparse._ActionsContainer, setting: Setting) -> None:
-    """The flag of a registry setting; a switch when it takes no value."""
-    assert setting.flag is not None
-    if setting.metavar is None:
-        parser.add_argument(setting.flag, action="store_true", default=None, help=setting.help_text)
-    elif setting.choices:
-        parser.add_argument(setting.flag, choices=setting.choices, help=setting.help_text)
-    else:
-        parser.add_argument(setting.flag, metavar=setting.metavar, help=setting.help_text)
-
-
-def _dest(setting: Setting) -> str:
-    assert setting.flag is not None
-    return setting.flag.lstrip("-").replace("-", "_")
-
-
 def settings_values(args: argparse.Namespace, environ: Mapping[str, str]) -> dict[str, str]:
     """The environment with every given flag laid over its variable."""
-    values = dict(environ)
-    for setting in CLI_SETTINGS:
-        given = getattr(args, _dest(setting))
-        if given is None or setting.env is None:
-            continue
-        values[setting.env] = "true" if given is True else str(given)
-    return values
+    return flags_over_environment(args, CLI_SETTINGS, environ)
 
 
 def output_format(args: argparse.Namespace) -> OutputFormat:
@@ -121,6 +99,10 @@ def _main(
         from .serve.command import serve_main
 
         return serve_main(argv[1:], env, out, err)
+    if argv[:1] == ["diagnose"]:
+        from .diagnose.command import diagnose_main
+
+        return diagnose_main(argv[1:], env, out, err)
     parser = build_parser()
     as_json = OutputFormat.JSON if "--json" in argv else OutputFormat.TEXT
     try:

@@ -40,6 +40,9 @@ class Deadline:
         """Seconds left, never negative."""
         return max(0.0, self.expires_at - self.clock())
 
+    def expired(self) -> bool:
+        return self.clock() >= self.expires_at
+
     def remaining_or_raise(self) -> float:
         """Seconds left for the next wait; raises once nothing is left."""
         left = self.expires_at - self.clock()

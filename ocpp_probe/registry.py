@@ -91,6 +91,9 @@ OCPP_PASSWORD = Setting("OCPP_PASSWORD", "--password", "Basic auth password (pre
                         metavar="TEXT")
 OCPP_PASSWORD_FILE = Setting("OCPP_PASSWORD_FILE", "--password-file",
                              "file holding the Basic auth password", metavar="PATH")
+OCPP_PASSWORD_HEX = Setting("OCPP_PASSWORD_HEX", "--password-hex",
+                            "the password is a 1.6 AuthorizationKey in hex: send its bytes",
+                            default="false")
 TLS_CA_FILE = Setting("TLS_CA_FILE", "--ca-file", "CA bundle to trust for the CSMS certificate",
                       metavar="PATH", unset="system store")
 TLS_CERT_FILE = Setting("TLS_CERT_FILE", "--cert-file", "client certificate (PEM), security profile 3",
@@ -138,7 +141,7 @@ MAX_CONCURRENT = Setting(None, "--max-concurrent", "checks running at once; more
 
 SETTINGS: tuple[Setting, ...] = (
     WS_URL, OCPP_VERSION, CHARGE_POINT_ID, CHARGE_POINT_MODEL, CHARGE_POINT_VENDOR,
-    HEARTBEAT_TIMEOUT, PROBE_TIMEOUT, OCPP_PASSWORD, OCPP_PASSWORD_FILE, TLS_CA_FILE,
+    HEARTBEAT_TIMEOUT, PROBE_TIMEOUT, OCPP_PASSWORD, OCPP_PASSWORD_FILE, OCPP_PASSWORD_HEX, TLS_CA_FILE,
     TLS_CERT_FILE, TLS_KEY_FILE, TLS_INSECURE, PROBE_PROXY, ACCEPT_PENDING, WARN_RTT,
     WARN_CERT_DAYS, WARN_CLOCK_OFFSET, SSL_CERT_FILE,
     KUMA_PUSH_URL, KUMA_PUSH_TIMEOUT, KUMA_PUSH_WARNING_DOWN, PROBE_EVERY, FORMAT, OUTPUT_FILE,
