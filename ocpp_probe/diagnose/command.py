@@ -7,6 +7,7 @@ Exit codes: 0 when a check with these settings would pass, 2 when it would fail,
 from __future__ import annotations
 
 import argparse
+import contextlib
 from collections.abc import Mapping, Sequence
 from typing import TextIO
 
@@ -84,14 +85,13 @@ def diagnose_main(argv: Sequence[str], environ: Mapping[str, str], out: TextIO, 
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
     values = _values(args, environ)
-    demo = None
-    if args.demo:
-        from ..demo import DemoCsms
+    with contextlib.ExitStack() as stack:
+        if args.demo:
+            from ..demo import DemoCsms
 
-        demo = DemoCsms().__enter__()
-        values["WS_URL"] = demo.url()
-        values.pop("CHARGE_POINT_ID", None)
-    try:
+            demo = stack.enter_context(DemoCsms())
+            values[registry.WS_URL.name] = demo.url()
+            values.pop(registry.CHARGE_POINT_ID.name, None)
         try:
             settings = check_settings_from(values)
         except ConfigError as exc:
@@ -105,6 +105,3 @@ def diagnose_main(argv: Sequence[str], environ: Mapping[str, str], out: TextIO, 
         out.write(render(facts, findings, code, redactor) + "\n")
         out.flush()
         return code
-    finally:
-        if demo is not None:
-            demo.__exit__(None, None, None)
