@@ -29,9 +29,19 @@ class Option:
 
 
 OPTIONS: list[Option] = [
-    Option("--url", "WS_URL", "CSMS endpoint, identity as last path segment", "URL"),
+    Option(
+        "--url", "WS_URL",
+        "CSMS endpoint, identity as last path segment (or the last non-empty one if it ends in /)",
+        "URL",
+    ),
     Option("--ocpp-version", "OCPP_VERSION", "1.6 (default), 2.0.1 or 2.1", "VERSION"),
-    Option("--id", "CHARGE_POINT_ID", "identity appended to the URL, percent-encoded", "ID"),
+    Option(
+        "--id", "CHARGE_POINT_ID",
+        "identity appended to the URL, percent-encoded; use one of its own, never a real "
+        "charger's (a CSMS takes the probe's BootNotification as that charger's)",
+        "ID",
+    ),
+    Option("--trailing-slash", "WS_TRAILING_SLASH", "append / after --id (for CSMSs routing .../<id>/)"),
     Option("--model", "CHARGE_POINT_MODEL", "BootNotification model (default kuma-probe)", "TEXT"),
     Option("--vendor", "CHARGE_POINT_VENDOR", "BootNotification vendor (default ocpp-probe)", "TEXT"),
     Option(

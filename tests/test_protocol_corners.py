@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -27,6 +28,7 @@ from ocpp_probe.upgrade import (
 
 from .conftest import Run, probe_in_process
 from .hostile_common import BOOT_OK, HEARTBEAT_OK
+from .peers.arthexis_csms import ENROLLMENT_TOKEN, ArthexisCsms
 from .peers.ocpp_lib_csms import OcppLibCsms
 from .peers.ocpp_rpc_csms import OcppRpcCsms
 from .peers.scenario_server import Peer, ScenarioServer, Script
@@ -280,3 +282,41 @@ def test_a_naive_time_from_a_real_csms_is_a_violation_naming_the_field() -> None
         "protocol violation: BootNotification response field 'currentTime' is not an RFC 3339 "
         "date-time (no offset; RFC 3339 needs Z or one like +01:00): '"
     )
+
+
+# -- trailing slash, against a CSMS that routes only .../<identity>/ -----------------
+
+
+@pytest.fixture(scope="module")
+def arthexis() -> Iterator[ArthexisCsms]:
+    with ArthexisCsms() as csms:
+        yield csms
+
+
+def test_trailing_slash_url_against_arthexis(arthexis: ArthexisCsms) -> None:
+    run = probe_in_process(["--json", "-v"], {
+        "WS_URL": arthexis.url("ws/ocpp/PROBE-SLASH/"), "OCPP_PASSWORD": ENROLLMENT_TOKEN,
+    })
+    assert run.code == 0, run.doc
+    assert run.doc["target"] == arthexis.url("ws/ocpp/PROBE-SLASH/")
+    assert run.doc["boot"]["status"] == "Accepted"
+    assert "> GET /ws/ocpp/PROBE-SLASH/ HTTP/1.1" in run.stderr  # the slash on the wire
+
+
+def test_charge_point_id_with_trailing_slash_against_arthexis(arthexis: ArthexisCsms) -> None:
+    run = probe_in_process(["--json", "-v", "--id", "PROBE ID", "--trailing-slash"], {
+        "WS_URL": arthexis.url(), "OCPP_PASSWORD": ENROLLMENT_TOKEN, "OCPP_VERSION": "2.0.1",
+    })
+    assert run.code == 0, run.doc
+    assert run.doc["target"] == arthexis.url("ws/ocpp/PROBE%20ID/")
+    assert "> GET /ws/ocpp/PROBE%20ID/ HTTP/1.1" in run.stderr
+
+
+def test_without_the_slash_arthexis_has_no_route(arthexis: ArthexisCsms) -> None:
+    # What the probe used to be limited to: the same station without the slash.
+    run = probe_in_process(["--json", "-v", "--id", "PROBE-NOSLASH"], {
+        "WS_URL": arthexis.url(), "OCPP_PASSWORD": ENROLLMENT_TOKEN,
+    })
+    assert run.code == 2
+    assert run.doc["failed_step"] == "upgrade" and run.doc["http_status"] == 500
+    assert "> GET /ws/ocpp/PROBE-NOSLASH HTTP/1.1" in run.stderr
