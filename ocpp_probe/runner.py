@@ -116,6 +116,8 @@ def render(result: CheckResult, fmt: OutputFormat, pushed: PushOutcome | None = 
         document = result_document(result)
         if pushed is not None:
             document["push"] = outcome_document(pushed)
+        # The code the process exits with, which a failed push raises (see Outcome).
+        document["exit_code"] = Outcome(result, pushed).exit_code
         return orjson.dumps(document).decode("utf-8")
     if fmt is OutputFormat.PROMETHEUS:
         from .reporters.prometheus import render_prometheus

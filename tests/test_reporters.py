@@ -8,6 +8,8 @@ from ocpp_probe.reporters.json_report import render_json
 from ocpp_probe.reporters.text import perfdata, render_line, summary
 from ocpp_probe.result import BootFacts, CheckResult, Step, Thresholds, TlsFacts, Verdict, judged
 
+from .result_schema import validated
+
 OK = CheckResult(
     verdict=Verdict.OK,
     target="wss://csms.test/ocpp/CP1",
@@ -64,7 +66,7 @@ def test_perfdata_of_a_failure_has_only_what_ran() -> None:
 
 
 def test_json_document_carries_every_fact() -> None:
-    doc = orjson.loads(render_json(OK))
+    doc = validated(orjson.loads(render_json(OK)))
     assert doc["verdict"] == "OK" and doc["exit_code"] == 0 and doc["ok"] is True
     assert doc["failed_step"] is None and doc["reason"] is None
     assert doc["timings_ms"]["tls"] == 3.1

@@ -1,0 +1,39 @@
+"""docs/result.schema.json, applied to every JSON document the test suite sees.
+
+conftest's Run (every command-line run, in-process or a child process) and the other
+places that parse the probe's JSON call ``validated``, so a key the schema does not
+declare, a missing one or a wrong type fails the test that produced it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import lru_cache
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+SCHEMA_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "result.schema.json")
+
+
+@lru_cache(maxsize=1)
+def validator() -> Draft202012Validator:
+    with open(SCHEMA_PATH, encoding="utf-8") as handle:
+        schema = json.load(handle)
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def validated(document: Any) -> Any:
+    """``document`` unchanged; AssertionError listing every way it breaks the schema."""
+    errors = sorted(validator().iter_errors(document), key=lambda error: list(error.path))
+    assert not errors, "JSON output does not match docs/result.schema.json:\n" + "\n".join(
+        f"  at {'/'.join(map(str, error.path)) or '(top)'}: {error.message}" for error in errors
+    )
+    return document
+
+
+def validated_lines(text: str) -> list[Any]:
+    """Every line of ``text`` that is a JSON object, parsed and validated."""
+    return [validated(json.loads(line)) for line in text.splitlines() if line.startswith("{")]
