@@ -14,7 +14,16 @@ from typing import TextIO
 
 from . import __version__
 from .result import Verdict
-from .runner import OutputFormat, RunOptions, check_once, config_failure, render, report, run_options_from
+from .runner import (
+    Outcome,
+    OutputFormat,
+    RunOptions,
+    check_once,
+    config_failure,
+    render,
+    report,
+    run_options_from,
+)
 from .settings import DEFAULT_TIMEOUT_S, CheckSettings, ConfigError, check_settings_from
 from .trace import Tracer, stream_tracer
 from .usage import PluginArgumentParser, UsageError
@@ -181,8 +190,9 @@ def _main(
     try:
         options = run_options_from(values, fmt, args.output)
     except ConfigError as exc:
-        # Without valid run options nothing can be pushed; say why and stop.
-        out.write(render(config_failure(str(exc)), fmt) + "\n")
+        # Without valid run options nothing can be pushed; say why (in the output
+        # file too, if one was named) and stop.
+        report(Outcome(config_failure(str(exc))), RunOptions(format=fmt, output=args.output), out, err)
         return Verdict.UNKNOWN.exit_code
     demo = None
     if args.demo:

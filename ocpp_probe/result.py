@@ -97,6 +97,8 @@ class CheckResult:
     csms_calls: list[str] = field(default_factory=list)  # actions the CSMS sent us first
     warnings: list[str] = field(default_factory=list)
     started_at: str | None = None  # UTC ISO 8601, for logs and JSON consumers
+    # The limits the check was judged by, for perfdata's warn field; None: no limits shown.
+    thresholds: Thresholds | None = None
 
     @property
     def ok(self) -> bool:
