@@ -85,6 +85,10 @@ exit codes: 0 OK, 1 WARNING, 2 CRITICAL (the check failed), 3 UNKNOWN (bad setti
 A failed push to Kuma makes the exit code at least 1 (the verdict itself is kept).
 With --every the process runs until SIGTERM/SIGINT, then exits 0.
 `ocpp-probe serve --config FILE` runs the HTTP probe server (see `serve --help`).
+Give the probe an identity of its own, never a real charger's: a CSMS takes the
+probe's BootNotification as that charger's (SteVe overwrites the station's stored
+vendor, model, serials and firmware and sends its commands to the newest connection;
+ocpp-go rejects the second connection; CitrineOS can orphan the real charger).
 Every option can also be set by the environment variable shown in its help; a flag
 wins over its variable. HTTPS_PROXY/HTTP_PROXY/NO_PROXY are honoured as curl does.
 """
