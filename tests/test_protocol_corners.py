@@ -8,6 +8,8 @@ and every date-time RFC 3339 allows is read (the unit cases are in test_messages
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -34,6 +36,7 @@ from .peers.ocpp_rpc_csms import OcppRpcCsms
 from .peers.scenario_server import Peer, ScenarioServer, Script
 
 KEY = "dGhlIHNhbXBsZSBub25jZQ=="
+PEERS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers")
 
 
 def head_101(protocol: str) -> HttpHead:
@@ -96,6 +99,24 @@ def test_case_changed_echo_fails_the_probe_as_it_fails_a_charger_stack() -> None
 
     with pytest.raises(websockets.InvalidHandshake):
         asyncio.run(charger())
+
+
+NODE_WS_CLIENT = """
+const WebSocket = require('ws');
+const ws = new WebSocket(process.argv[1], ['ocpp1.6']);
+ws.on('open', () => { console.log('open'); ws.terminate(); });
+ws.on('error', (err) => { console.log('error: ' + err.message); });
+"""
+
+
+def test_case_changed_echo_fails_node_ws_too() -> None:
+    # Node's ws (under ocpp-rpc and many charger simulators) refuses the same answer.
+    with ScenarioServer(case_changed_echo) as server:
+        done = subprocess.run(
+            ["node", "-e", NODE_WS_CLIENT, server.url()], cwd=PEERS_DIR,
+            capture_output=True, text=True, timeout=30,
+        )
+    assert done.stdout.strip() == "error: Server sent an invalid subprotocol", done.stdout + done.stderr
 
 
 # -- 1xx interim answers before the 101 (RFC 9110 section 15.2) ---------------------
