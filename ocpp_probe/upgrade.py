@@ -213,7 +213,7 @@ def judge_response(
             meaning = head.reason or "unexpected status"
         said = body_reason(head, body)
         if said:
-            meaning += f"; the CSMS says: {said!r}"
+            meaning += f"; the CSMS says: '{said}'"  # escaped once, by body_reason
         if head.status in SUBPROTOCOL_SUSPECTS:
             meaning += (
                 f"; the offered subprotocol {offered} may be the cause "

@@ -221,8 +221,8 @@ HINT = "the offered subprotocol ocpp2.0.1 may be the cause (set OCPP_VERSION to 
          f"HTTP 404 not found: unknown charge point identity or wrong path in WS_URL; {HINT}"),
         (refuse("403 Forbidden", b"", headers=""),
          f"HTTP 403 forbidden: the CSMS refuses this charge point identity or client certificate; {HINT}"),
-        (refuse("500 Internal Server Error", b"database | queue=99\x07"),
-         "HTTP 500 internal server error at the CSMS; the CSMS says: 'database | queue=99\\\\x07'"),
+        (refuse("500 Internal Server Error", b"database down\x07\x1b[31m"),
+         "HTTP 500 internal server error at the CSMS; the CSMS says: 'database down\\x07\\x1b[31m'"),
         (chunked_refusal,
          "HTTP 503 service unavailable: the CSMS or its proxy is down or overloaded; "
          "the CSMS says: 'maintenance 2h'"),
