@@ -61,6 +61,9 @@ OPTIONS: list[Option] = [
     ),
     Option("--password", "OCPP_PASSWORD", "Basic auth password (prefer the env or a file)", "TEXT"),
     Option("--password-file", "OCPP_PASSWORD_FILE", "file holding the Basic auth password", "PATH"),
+    Option(
+        "--password-hex", "OCPP_PASSWORD_HEX", "the password is a 1.6 AuthorizationKey in hex: send its bytes"
+    ),
     Option("--ca-file", "TLS_CA_FILE", "CA bundle to trust for the CSMS certificate", "PATH"),
     Option("--cert-file", "TLS_CERT_FILE", "client certificate (PEM), security profile 3", "PATH"),
     Option("--key-file", "TLS_KEY_FILE", "client private key (PEM)", "PATH"),
@@ -85,6 +88,7 @@ exit codes: 0 OK, 1 WARNING, 2 CRITICAL (the check failed), 3 UNKNOWN (bad setti
 A failed push to Kuma makes the exit code at least 1 (the verdict itself is kept).
 With --every the process runs until SIGTERM/SIGINT, then exits 0.
 `ocpp-probe serve --config FILE` runs the HTTP probe server (see `serve --help`).
+`ocpp-probe diagnose ...` says layer by layer what is wrong and what to change.
 Give the probe an identity of its own, never a real charger's: a CSMS takes the
 probe's BootNotification as that charger's (SteVe overwrites the station's stored
 vendor, model, serials and firmware and sends its commands to the newest connection;
@@ -179,6 +183,10 @@ def _main(
         from .serve.command import serve_main
 
         return serve_main(argv[1:], env, out, err)
+    if argv[:1] == ["diagnose"]:
+        from .diagnose.command import diagnose_main
+
+        return diagnose_main(argv[1:], env, out, err)
     parser = build_parser()
     as_json = OutputFormat.JSON if "--json" in argv else OutputFormat.TEXT
     try:

@@ -28,6 +28,7 @@ from .upgrade import (
     HttpHead,
     UpgradeRefused,
     basic_authorization,
+    basic_token_bytes,
     build_request,
     head_end,
     host_header,
@@ -35,6 +36,7 @@ from .upgrade import (
     judge_response,
     new_key,
     parse_head,
+    password_bytes,
     redacted_request,
 )
 
@@ -247,7 +249,9 @@ def upgrade(
 ) -> Upgraded:
     key = new_key()
     authorization = (
-        basic_authorization(settings.identity, settings.password)
+        "Basic " + basic_token_bytes(settings.identity, password_bytes(settings.password, True))
+        if settings.password is not None and settings.password_hex
+        else basic_authorization(settings.identity, settings.password)
         if settings.password is not None
         else None
     )
@@ -283,7 +287,8 @@ def upgrade(
         answer, leftover = _final_head(sock, deadline, head, leftover, hint, trace)
         body = b"" if answer.status == 101 else _refusal_body(sock, answer, leftover, deadline)
         subprotocol = judge_response(
-            answer, key, settings.version.subprotocol, settings.password is not None, body
+            answer, key, settings.version.subprotocol, settings.password is not None, body,
+            version_hint=True,
         )
     except UpgradeRefused as exc:
         raise StepFailure(Step.UPGRADE, exc.reason, http_status=exc.status) from None

@@ -85,6 +85,15 @@ def basic_token(user: str, password: str) -> str:
     return base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
 
 
+def password_bytes(password: str, password_hex: bool) -> bytes:
+    """The Basic password as sent: UTF-8, or the decoded bytes of a hex AuthorizationKey."""
+    return bytes.fromhex(password) if password_hex else password.encode()
+
+
+def basic_token_bytes(user: str, password: bytes) -> str:
+    return base64.b64encode(user.encode() + b":" + password).decode("ascii")
+
+
 def basic_authorization(identity: str, password: str) -> str:
     """The Authorization value of OCPP security profiles 1 and 2.
 
@@ -190,11 +199,18 @@ def body_reason(head: HttpHead, body: bytes) -> str:
 
 
 def judge_response(
-    head: HttpHead, key: str, offered: str, password_sent: bool, body: bytes = b""
+    head: HttpHead,
+    key: str,
+    offered: str,
+    password_sent: bool,
+    body: bytes = b"",
+    version_hint: bool = False,
 ) -> str:
     """The negotiated subprotocol, or UpgradeRefused naming exactly what is wrong.
 
-    ``body`` is what arrived of a refusal's body (nothing for a 101).
+    ``body`` is what arrived of a refusal's body (nothing for a 101). ``version_hint``
+    names the offered subprotocol as a possible cause of a 400/403/404, for the check;
+    diagnose tries the other versions itself and says so in its own words.
     """
     if head.status != 101:
         meaning = STATUS_MEANINGS.get(head.status)
@@ -214,7 +230,7 @@ def judge_response(
         said = body_reason(head, body)
         if said:
             meaning += f"; the CSMS says: '{said}'"  # escaped once, by body_reason
-        if head.status in SUBPROTOCOL_SUSPECTS:
+        if version_hint and head.status in SUBPROTOCOL_SUSPECTS:
             meaning += (
                 f"; the offered subprotocol {offered} may be the cause "
                 "(set OCPP_VERSION to a version the CSMS serves)"
