@@ -319,6 +319,7 @@ def _final_head(
             raise StepFailure(
                 Step.UPGRADE,
                 f"upgrade failed after a {answer.status} interim answer: {describe_os_error(exc)}",
+                kind=FailureKind.CLOSED,
             ) from None
     raise StepFailure(
         Step.UPGRADE,

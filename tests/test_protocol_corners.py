@@ -180,6 +180,20 @@ def test_silence_after_an_interim_answer_is_bounded_by_the_deadline() -> None:
     assert elapsed < 1.5
 
 
+def test_reset_after_an_interim_answer_names_it() -> None:
+    def script(peer: Peer) -> None:
+        peer.read_request()
+        peer.send(b"HTTP/1.1 100 Continue\r\n\r\n")
+        time.sleep(0.1)  # the probe is reading again when the reset comes
+        peer.reset()
+
+    run, elapsed = run_against(script)
+    assert run.code == 2
+    assert run.doc["failed_step"] == "upgrade"
+    assert run.doc["reason"] == "upgrade failed after a 100 interim answer: connection reset by the server"
+    assert elapsed < 1.0
+
+
 # -- what a refusal says, and the subprotocol hint ---------------------------------
 
 
