@@ -76,7 +76,8 @@ def job_for(service: ProbeService, params: dict[str, list[str]]) -> Job:
     try:
         settings = module.settings_for(target)
     except ConfigError as exc:
-        raise BadRequest(HTTPStatus.BAD_REQUEST, f"target: {exc.problem}") from None
+        detail = exc.problem if exc.setting == "WS_URL" else str(exc)
+        raise BadRequest(HTTPStatus.BAD_REQUEST, f"target: {detail}") from None
     except NotAllowed as exc:
         raise BadRequest(HTTPStatus.FORBIDDEN, str(exc)) from None
     return Job(f"{module_name} {settings.url}", settings.url, module_name, settings)

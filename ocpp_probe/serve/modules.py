@@ -20,7 +20,7 @@ from ..settings import CheckSettings, ConfigError, check_settings_from
 
 ALLOW_KEYS = ("allow_urls", "allow_hosts", "allow_url_regex")
 # Only to validate a module's own settings when the config is loaded.
-_PLACEHOLDER_URL = "ws://module.invalid/ocpp/PLACEHOLDER"
+_PLACEHOLDER_URL = "wss://module.invalid/ocpp/PLACEHOLDER"  # wss: TLS keys apply
 
 
 class NotAllowed(Exception):
