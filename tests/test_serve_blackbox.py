@@ -137,7 +137,9 @@ def test_dead_targets_cannot_take_the_slots_kept_for_live_ones() -> None:
                 thread.join(30)
             metrics, _ = parse(get(f"{base}/metrics").body.decode())
     assert fourth.status == 429
-    assert fourth.doc["reason"] == "no check slot free: 3 checks running (max_concurrent 4); retry later"
+    assert fourth.doc["reason"] == (
+        "no check slot free for a target whose last check failed: such targets hold 3 of the 3 "
+        "slots they may use (max_concurrent 4, 1 kept for targets that pass); retry later")
     assert (live.status, live.doc["verdict"]) == (200, "OK")
     assert live.seconds < 1.5
     assert metrics[("ocpp_probe_serve_probes_rejected_total", ())] == 1

@@ -59,6 +59,9 @@ def listen_address(text: str) -> tuple[str, int]:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True  # a check in flight must not hold up shutdown
+    # socketserver's default backlog of 5 drops connections when many scrapes arrive
+    # together, and the client's SYN retry costs it a second.
+    request_queue_size = 128
 
     def handle_error(self, request: object, client_address: object) -> None:
         import sys

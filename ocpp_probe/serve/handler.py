@@ -164,10 +164,8 @@ class ProbeHandler(BaseHTTPRequestHandler):
             return self._send(HTTPStatus.OK, b"", content_type, "/probe")
         try:
             result, record = self.service.probe(job, self._scrape_timeout())
-        except Busy:
-            return self._error(HTTPStatus.TOO_MANY_REQUESTS, "no check slot free: "
-                               f"{self.service.in_flight()} checks running (max_concurrent "
-                               f"{self.service.config.max_concurrent}); retry later", "/probe")
+        except Busy as busy:
+            return self._error(HTTPStatus.TOO_MANY_REQUESTS, f"{busy}; retry later", "/probe")
         if debug:
             body = debug_text(job.settings, job.module, result, record)
             self._send(HTTPStatus.OK, body.encode(), TEXT, "/probe")

@@ -31,7 +31,7 @@ Checker = Callable[[CheckSettings, Tracer], CheckResult]
 
 
 class Busy(Exception):
-    """No slot for this check; the request is refused (429), not queued."""
+    """No slot for this check; the request is refused (429), not queued. The message says why."""
 
 
 @dataclass(frozen=True)
@@ -82,11 +82,17 @@ class ProbeService:
         with self._lock:
             self.config = config
 
-    def _admit(self, failing: bool) -> bool:
+    def _refusal(self, failing: bool) -> str | None:
+        """Why a new check cannot start now, or None when it can."""
         limit = self.config.max_concurrent
         if self._running >= limit:
-            return False
-        return not failing or self._running_failing < limit - reserved_slots(limit)
+            return f"no check slot free: {self._running} checks running (max_concurrent {limit})"
+        cap = limit - reserved_slots(limit)
+        if failing and self._running_failing >= cap:
+            return (f"no check slot free for a target whose last check failed: such targets hold "
+                    f"{self._running_failing} of the {cap} slots they may use (max_concurrent "
+                    f"{limit}, {limit - cap} kept for targets that pass)")
+        return None
 
     def probe(self, job: Job, budget_s: float | None = None) -> tuple[CheckResult, Record | None]:
         """The result for this request within ``budget_s`` (or the target's timeout),
@@ -99,9 +105,10 @@ class ProbeService:
             flight = self._flights.get(job.key)
             leader = flight is None
             if flight is None:
-                if not self._admit(failing):
+                refusal = self._refusal(failing)
+                if refusal is not None:
                     self.metrics.probe_rejected()
-                    raise Busy()
+                    raise Busy(refusal)
                 flight = self._flights[job.key] = _Flight(failing)
                 self._running += 1
                 self._running_failing += failing
