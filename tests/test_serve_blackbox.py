@@ -75,6 +75,18 @@ def test_allow_lists_exact_url_host_glob_and_regex() -> None:
         assert sorted(csms.seen.identities) == ["CP-EXACT", "CP-GLOB", "RX-7"]  # refused: no connection
 
 
+def test_a_module_can_give_the_identity_so_discovery_lists_endpoints_only() -> None:
+    with OcppLibCsms() as csms:
+        endpoint = csms.url("X").rsplit("/", 1)[0]  # ws://127.0.0.1:PORT/ocpp
+        modules = {"fixed": {"charge_point_id": "PROBE-9", "allow_urls": [endpoint]}}
+        with server({}, modules=modules) as base:
+            answer = get(f"{base}/probe?module=fixed&target={endpoint}")
+            other = get(f"{base}/probe?module=fixed&target={endpoint}/CP-OTHER")
+    assert (answer.status, answer.doc["target"]) == (200, f"{endpoint}/PROBE-9")
+    assert other.status == 403
+    assert csms.seen.identities == ["PROBE-9"]
+
+
 def test_debug_shows_trace_and_settings_but_never_the_password() -> None:
     secret = "s3cr3t-Passw0rd"
     with OcppLibCsms(password=secret) as csms, \
