@@ -15,6 +15,7 @@ from pathlib import Path
 
 import trustme
 
+from ocpp_probe.serve.handler import scrape_budget
 from ocpp_probe.serve.service import reserved_slots
 
 from .conftest import PROBE, ROOT
@@ -204,3 +205,10 @@ def test_sighup_reloads_and_a_bad_config_keeps_the_old_one(tmp_path: Path) -> No
                              "not valid TOML: ")
     assert kept == 200
     assert samples[("ocpp_probe_serve_config_last_reload_successful", ())] == 0
+
+
+def test_scrape_budget_leaves_a_margin_and_ignores_nonsense() -> None:
+    assert scrape_budget("10") == 9.5
+    assert scrape_budget("0.6") == 0.3  # too short for the 0.5 s margin: half of it
+    for header in (None, "", "abc", "0", "-3", "nan", "inf"):
+        assert scrape_budget(header) is None, header

@@ -176,9 +176,16 @@ class ProbeHandler(BaseHTTPRequestHandler):
             self._send(status, orjson.dumps(result_document(result)), "application/json", "/probe")
 
     def _scrape_timeout(self) -> float | None:
-        header = self.headers.get("X-Prometheus-Scrape-Timeout-Seconds")
-        try:
-            seconds = float(header) - SCRAPE_TIMEOUT_MARGIN_S if header else None
-        except ValueError:
-            return None
-        return seconds if seconds is not None and seconds > 0 else None
+        return scrape_budget(self.headers.get("X-Prometheus-Scrape-Timeout-Seconds"))
+
+
+def scrape_budget(header: str | None) -> float | None:
+    """The check's budget for a scrape timeout: the margin less, or half of a timeout
+    too short for the margin; None without a usable header (the target's timeout)."""
+    try:
+        seconds = float(header) if header else None
+    except ValueError:
+        return None
+    if seconds is None or not 0 < seconds < float("inf"):
+        return None
+    return seconds - SCRAPE_TIMEOUT_MARGIN_S if seconds > 2 * SCRAPE_TIMEOUT_MARGIN_S else seconds / 2
