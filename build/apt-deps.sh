@@ -6,7 +6,7 @@
 set -euo pipefail
 need=()
 for pkg in qemu-user-static binfmt-support debootstrap binutils patchelf musl-tools \
-           python3 python3-venv libpython3.11 util-linux \
+           python3 python3-venv libpython3.11 util-linux haproxy \
            prometheus chromium; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done
