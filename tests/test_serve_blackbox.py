@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import threading
@@ -32,8 +33,6 @@ def test_module_target_speaks_blackbox_names_with_the_chains_earliest_expiry(tmp
     root = trustme.CA()
     intermediate = root.create_child_ca()
     leaf = intermediate.issue_cert("127.0.0.1", not_after=YEAR_3001)
-    import ssl
-
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     leaf.configure_cert(context)
     ca_file = tmp_path / "ca.pem"
