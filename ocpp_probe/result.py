@@ -85,8 +85,8 @@ class CheckResult:
     target: str  # the endpoint URL, never with credentials in it
     ocpp_version: str
     failed_step: Step | None = None
-    failure_kind: FailureKind | None = None  # None when the check passed
     reason: str = ""
+    failure_kind: FailureKind | None = None  # None when the check passed
     # Milliseconds per step that ran (finished or failed), in check order.
     timings_ms: dict[str, float] = field(default_factory=dict)
     total_ms: float = 0.0
