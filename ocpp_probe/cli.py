@@ -15,7 +15,16 @@ from typing import TextIO
 
 from . import __version__, registry
 from .result import Verdict
-from .runner import OutputFormat, RunOptions, check_once, config_failure, render, report, run_options_from
+from .runner import (
+    Outcome,
+    OutputFormat,
+    RunOptions,
+    check_once,
+    config_failure,
+    render,
+    report,
+    run_options_from,
+)
 from .settings import CheckSettings, ConfigError, check_settings_from
 from .trace import Tracer, stream_tracer
 from .usage import PluginArgumentParser, UsageError, add_setting, flags_over_environment
@@ -29,6 +38,10 @@ A failed push to Kuma makes the exit code at least 1 (the verdict itself is kept
 With --every the process runs until SIGTERM/SIGINT, then exits 0.
 `ocpp-probe serve --config FILE` runs the HTTP probe server (see `serve --help`).
 `ocpp-probe diagnose ...` says layer by layer what is wrong and what to change.
+Give the probe an identity of its own, never a real charger's: a CSMS takes the
+probe's BootNotification as that charger's (SteVe overwrites the station's stored
+vendor, model, serials and firmware and sends its commands to the newest connection;
+ocpp-go rejects the second connection; CitrineOS can orphan the real charger).
 Every option can also be set by the environment variable shown in its help; a flag
 wins over its variable. HTTPS_PROXY/HTTP_PROXY/NO_PROXY are honoured as curl does.
 """
@@ -118,8 +131,9 @@ def _main(
     try:
         options = run_options_from(values, fmt, args.output)
     except ConfigError as exc:
-        # Without valid run options nothing can be pushed; say why and stop.
-        out.write(render(config_failure(str(exc)), fmt) + "\n")
+        # Without valid run options nothing can be pushed; say why (in the output
+        # file too, if one was named) and stop.
+        report(Outcome(config_failure(str(exc))), RunOptions(format=fmt, output=args.output), out, err)
         return Verdict.UNKNOWN.exit_code
     with contextlib.ExitStack() as stack:
         if args.demo:

@@ -26,13 +26,17 @@ from .sockets import DeadlineSocket, DeadlineSSLSocket, describe_os_error
 from .tls import describe_ssl_error, ssl_failure_kind
 from .trace import Tracer
 from .upgrade import (
+    BODY_READ_MAX,
     MAX_HEAD_BYTES,
+    MAX_INTERIM,
+    HttpHead,
     UpgradeRefused,
     basic_authorization,
     basic_token_bytes,
     build_request,
     head_end,
     host_header,
+    is_interim,
     judge_response,
     new_key,
     parse_head,
@@ -180,19 +184,28 @@ def read_http_head(
     what: str,
     silent_close_hint: str = "",
     peer_kind: FailureKind | None = None,
+    already: bytes = b"",
 ) -> tuple[bytes, bytes]:
     """The HTTP response head and any bytes that followed it, within limits.
 
-    ``peer_kind`` (PROXY for a CONNECT answer) replaces the kinds of everything but
-    a timeout: whatever the proxy does wrong, the proxy is what to look at.
+    ``already`` holds bytes received before (what followed a 1xx answer). ``peer_kind``
+    (PROXY for a CONNECT answer) replaces the kinds of everything but a timeout:
+    whatever the proxy does wrong, the proxy is what to look at.
     """
 
     def failure(reason: str, kind: FailureKind) -> StepFailure:
         return StepFailure(step, reason, kind=peer_kind or kind)
 
     sock.io_deadline = deadline
-    buffer = b""
+    buffer = already
     while True:
+        end = head_end(buffer)
+        if end >= 0:
+            if end > MAX_HEAD_BYTES:
+                break
+            return buffer[:end], buffer[end:]
+        if len(buffer) > MAX_HEAD_BYTES:
+            break
         try:
             chunk = sock.recv(4096)
         except DeadlineExceeded:
@@ -213,13 +226,6 @@ def read_http_head(
                 f"server did not answer with HTTP: {first_line.decode('iso-8859-1')!r}",
                 FailureKind.BAD_HANDSHAKE,
             )
-        end = head_end(buffer)
-        if end >= 0:
-            if end > MAX_HEAD_BYTES:
-                break
-            return buffer[:end], buffer[end:]
-        if len(buffer) > MAX_HEAD_BYTES:
-            break
     raise failure(f"{what} header block is over the {MAX_HEAD_BYTES}-byte limit", FailureKind.BAD_HANDSHAKE)
 
 
@@ -267,7 +273,21 @@ def _facts(sock: ssl.SSLSocket, verified: bool) -> TlsFacts:
         cert_not_after=not_after,
         cert_days_left=days_left,
         verified=verified,
+        chain_not_after=_chain_not_after(sock),
     )
+
+
+def _chain_not_after(sock: ssl.SSLSocket) -> float | None:
+    """Earliest notAfter of the presented chain, as blackbox_exporter's
+    probe_ssl_earliest_cert_expiry. Only the private _sslobj.get_unverified_chain()
+    (3.10+) gives certificates with a parsed notAfter; without it there is no value."""
+    try:
+        chain = sock._sslobj.get_unverified_chain()  # type: ignore[attr-defined]
+        times = [float(ssl.cert_time_to_seconds(str(cert.get_info()["notAfter"])))
+                 for cert in chain or ()]
+    except Exception:  # missing API or an unparsable date: degrade, never fail the check
+        return None
+    return min(times) if times else None
 
 
 def start_tls(
@@ -325,13 +345,94 @@ def upgrade(
     with stage(Step.UPGRADE, "upgrade", closed_hint=hint):
         sock.sendall(request)
         head, leftover = read_http_head(sock, deadline, Step.UPGRADE, "upgrade response", hint)
-    if trace:
-        shown = head.decode("iso-8859-1").rstrip("\r\n").replace("\r\n", "\n< ")
-        trace("< " + shown)
     try:
+        answer, leftover = _final_head(sock, deadline, head, leftover, hint, trace)
+        body = b"" if answer.status == 101 else _refusal_body(sock, answer, leftover, deadline)
         subprotocol = judge_response(
-            parse_head(head), key, settings.version.subprotocol, settings.password is not None
+            answer, key, settings.version.subprotocol, settings.password is not None, body,
+            version_hint=True,
         )
     except UpgradeRefused as exc:
         raise StepFailure(Step.UPGRADE, exc.reason, http_status=exc.status, kind=exc.kind) from None
     return Upgraded(subprotocol, leftover)
+
+
+def _final_head(
+    sock: DeadlineSocket | DeadlineSSLSocket,
+    deadline: Deadline,
+    head: bytes,
+    leftover: bytes,
+    hint: str,
+    trace: Tracer | None,
+) -> tuple[HttpHead, bytes]:
+    """The answer to the upgrade after skipping 1xx interim answers (RFC 9110 15.2)."""
+    for _ in range(MAX_INTERIM + 1):
+        if trace:
+            shown = head.decode("iso-8859-1").rstrip("\r\n").replace("\r\n", "\n< ")
+            trace("< " + shown)
+        answer = parse_head(head)
+        if not is_interim(answer):
+            return answer, leftover
+        try:
+            head, leftover = read_http_head(
+                sock, deadline, Step.UPGRADE, "upgrade response", hint, already=leftover
+            )
+        except OSError as exc:  # ssl errors are OSErrors too
+            raise StepFailure(
+                Step.UPGRADE,
+                f"upgrade failed after a {answer.status} interim answer: {describe_os_error(exc)}",
+                kind=FailureKind.CLOSED,
+            ) from None
+    raise StepFailure(
+        Step.UPGRADE,
+        f"CSMS sent more than {MAX_INTERIM} 1xx interim answers and no final one",
+        kind=FailureKind.BAD_HANDSHAKE,
+    )
+
+
+def _refusal_body(
+    sock: DeadlineSocket | DeadlineSSLSocket, head: HttpHead, leftover: bytes, deadline: Deadline
+) -> bytes:
+    """Up to BODY_READ_MAX bytes of a refusal's body, for the reason a server may give there.
+
+    The verdict is already decided, so this waits at most a second (and never past the
+    check's deadline) and returns what arrived; a body that never comes costs nothing.
+    """
+    length_text = head.header("content-length")
+    want = BODY_READ_MAX
+    if length_text is not None and length_text.strip().isdigit():
+        want = min(want, int(length_text.strip()))
+    chunked = "chunked" in (head.header("transfer-encoding") or "").lower()
+    body = leftover
+    sock.io_deadline = deadline.narrowed(1.0, "upgrade refusal body")
+    try:
+        while len(body) < want and not (chunked and _dechunked(body)[1]):
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            body += chunk
+    except (DeadlineExceeded, OSError):
+        pass  # what arrived is all there is to quote
+    finally:
+        sock.io_deadline = deadline
+    if chunked:
+        body = _dechunked(body)[0]
+    return body[:want]
+
+
+def _dechunked(data: bytes) -> tuple[bytes, bool]:
+    """The data of a chunked body as far as it arrived intact, and whether it is complete.
+
+    RFC 9112 section 7.1; trailers after the last chunk are not waited for.
+    """
+    out = b""
+    while True:
+        line, sep, rest = data.partition(b"\r\n")
+        size_text = line.split(b";", 1)[0].strip()
+        if not sep or not size_text or any(c not in b"0123456789abcdefABCDEF" for c in size_text):
+            return out, False
+        size = int(size_text, 16)
+        if size == 0:
+            return out, True
+        out += rest[:size]
+        data = rest[size + 2 :]

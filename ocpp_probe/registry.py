@@ -73,12 +73,17 @@ class Setting:
         return f"Setting({self.name!r})"
 
 
-WS_URL = Setting("WS_URL", "--url", "CSMS endpoint, identity as last path segment",
+WS_URL = Setting("WS_URL", "--url",
+                 "CSMS endpoint, identity as last path segment (or the last non-empty one if it ends in /)",
                  metavar="URL", unset="(required)")
 OCPP_VERSION = Setting("OCPP_VERSION", "--ocpp-version", "1.6, 2.0.1 or 2.1",
                        metavar="VERSION", default="1.6")
-CHARGE_POINT_ID = Setting("CHARGE_POINT_ID", "--id", "identity appended to the URL, percent-encoded",
+CHARGE_POINT_ID = Setting("CHARGE_POINT_ID", "--id",
+                          "identity appended to the URL, percent-encoded; use one of its own, never a real "
+                          "charger's (a CSMS takes the probe's BootNotification as that charger's)",
                           metavar="ID")
+WS_TRAILING_SLASH = Setting("WS_TRAILING_SLASH", "--trailing-slash",
+                            "append / after --id (for CSMSs routing .../<id>/)", default="false")
 CHARGE_POINT_MODEL = Setting("CHARGE_POINT_MODEL", "--model", "BootNotification model",
                              metavar="TEXT", default="kuma-probe")
 CHARGE_POINT_VENDOR = Setting("CHARGE_POINT_VENDOR", "--vendor", "BootNotification vendor",
@@ -132,15 +137,18 @@ FORMAT = Setting(None, "--format", "report format", metavar="FORMAT", default="t
 OUTPUT_FILE = Setting(None, "--output", "write the report to FILE atomically instead of stdout",
                       metavar="FILE", unset="stdout", scope=OUTPUT)
 
-PROBE_CONFIG = Setting("PROBE_CONFIG", "--config", "TOML config with [targets.NAME]",
+PROBE_CONFIG = Setting("PROBE_CONFIG", "--config",
+                       "TOML config with [server], [targets.NAME] and [modules.NAME]",
                        metavar="FILE", unset="(required)", scope=SERVE)
 PROBE_LISTEN = Setting("PROBE_LISTEN", "--listen", "address to listen on, overrides [server] listen",
                        metavar="HOST:PORT", default="127.0.0.1:9477", scope=SERVE)
-MAX_CONCURRENT = Setting(None, "--max-concurrent", "checks running at once; more get 429",
-                         metavar="N", default="8", scope=SERVE)
+MAX_CONCURRENT = Setting(None, "--max-concurrent",
+                         "checks running at once, all targets together; a quarter is kept for "
+                         "targets whose last check passed; beyond, 429",
+                         metavar="N", default="64", scope=SERVE)
 
 SETTINGS: tuple[Setting, ...] = (
-    WS_URL, OCPP_VERSION, CHARGE_POINT_ID, CHARGE_POINT_MODEL, CHARGE_POINT_VENDOR,
+    WS_URL, OCPP_VERSION, CHARGE_POINT_ID, WS_TRAILING_SLASH, CHARGE_POINT_MODEL, CHARGE_POINT_VENDOR,
     HEARTBEAT_TIMEOUT, PROBE_TIMEOUT, OCPP_PASSWORD, OCPP_PASSWORD_FILE, OCPP_PASSWORD_HEX, TLS_CA_FILE,
     TLS_CERT_FILE, TLS_KEY_FILE, TLS_INSECURE, PROBE_PROXY, ACCEPT_PENDING, WARN_RTT,
     WARN_CERT_DAYS, WARN_CLOCK_OFFSET, SSL_CERT_FILE,

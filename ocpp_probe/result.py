@@ -81,6 +81,9 @@ class TlsFacts:
     cert_not_after: float | None = None  # epoch seconds of the leaf's notAfter
     cert_days_left: float | None = None
     verified: bool = True  # False when the user switched verification off
+    # Earliest notAfter among the certificates the CSMS presented (leaf and intermediates);
+    # None when the Python build cannot list the chain.
+    chain_not_after: float | None = None
 
 
 @dataclass(frozen=True)
@@ -112,11 +115,16 @@ class CheckResult:
     csms_calls: list[str] = field(default_factory=list)  # actions the CSMS sent us first
     warnings: list[str] = field(default_factory=list)
     started_at: str | None = None  # UTC ISO 8601, for logs and JSON consumers
+    # The limits the check was judged by, for perfdata's warn field; None: no limits shown.
+    thresholds: Thresholds | None = None
 
     def __post_init__(self) -> None:
-        # A failure without a kind would reach JSON and Prometheus as "passed".
-        if (self.failed_step is None) != (self.failure_kind is None):
-            raise ValueError("a CheckResult has a failure_kind exactly when it has a failed_step")
+        # A failure without a kind would reach JSON and Prometheus as "passed". A failure
+        # may lack a step (serve's answer when a shared check outlasts the request), never a kind.
+        if (self.failure_kind is None) != self.ok or (self.ok and self.failed_step is not None):
+            raise ValueError(
+                "a failed CheckResult has a failure_kind; a passing one has neither it nor a step"
+            )
 
     @property
     def ok(self) -> bool:

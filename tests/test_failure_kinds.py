@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,8 @@ from ocpp_probe.failures import CHECK_FIRST, FailureKind, kind_for_http_status, 
 from ocpp_probe.result import Step, Verdict
 from ocpp_probe.settings import CheckSettings, check_settings_from
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "failure-kinds.md"
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "failure-kinds.md"
 ROW = re.compile(r"^\| `([a-z_0-9]+)` \| (.+) \| (.+) \|$")
 
 
@@ -95,3 +97,9 @@ def test_a_deadline_that_escapes_its_layer_is_still_a_timeout(monkeypatch: pytes
         Verdict.CRITICAL, Step.RESOLVE, FailureKind.TIMEOUT
     )
     assert result.reason == "check timed out after 2 s"
+
+
+def test_the_json_schema_allows_exactly_the_kinds() -> None:
+    with open(ROOT / "docs" / "result.schema.json", encoding="utf-8") as handle:
+        schema = json.load(handle)
+    assert schema["properties"]["failure_kind"]["enum"] == [*(kind.value for kind in FailureKind), None]

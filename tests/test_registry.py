@@ -14,7 +14,7 @@ from ocpp_probe.serve.config import check_setting_names
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLE_HEADER = "| variable | flag | default | meaning |"
-CELL = re.compile(r"^`([^`]*)`$")
+ENV_NAME = re.compile(r"[A-Z][A-Z0-9_]+")
 # Read as curl reads them, from the environment; documented in the PROBE_PROXY row.
 PROXY_VARIABLES = {"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy",
                    "NO_PROXY", "no_proxy"}
@@ -99,8 +99,9 @@ def test_serve_targets_take_exactly_the_check_settings() -> None:
 
 
 def _setting_names_in_code() -> dict[str, set[str]]:
-    """Environment-style names the package reads or blames: ConfigError's first argument and
-    the name argument of the value readers, wherever it is a literal."""
+    """Environment-style (upper-case) names the package reads or blames: ConfigError's first
+    argument and the name argument of the value readers, wherever it is a literal. Lower-case
+    names are keys of serve's config file (modules), not settings."""
     readers = {"parse_bool": 1, "parse_positive": 1, "_text": 1, "_readable_file": 1, "ConfigError": 0}
     found: dict[str, set[str]] = {}
     for path in (ROOT / "ocpp_probe").rglob("*.py"):
@@ -111,11 +112,11 @@ def _setting_names_in_code() -> dict[str, set[str]]:
             called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
             if called in readers and len(node.args) > readers[called]:
                 arg = node.args[readers[called]]
-                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and ENV_NAME.fullmatch(arg.value):
                     found.setdefault(arg.value, set()).add(path.name)
             if called == "get" and node.args and isinstance(node.args[0], ast.Constant):
                 value = node.args[0].value
-                if isinstance(value, str) and re.fullmatch(r"[A-Z][A-Z0-9_]+", value):
+                if isinstance(value, str) and ENV_NAME.fullmatch(value):
                     found.setdefault(value, set()).add(path.name)
     return found
 
