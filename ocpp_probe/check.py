@@ -6,7 +6,6 @@ monotonic clock and bounded by the one deadline made here.
 
 from __future__ import annotations
 
-import base64
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,7 +24,7 @@ from .messages import (
     parse_boot_response,
     parse_heartbeat_response,
 )
-from .redact import Redactor
+from .redact import Redactor, query_secrets, redact_url
 from .result import BootFacts, CheckResult, Step, StepFailure, TlsFacts, Verdict, judged
 from .settings import CheckSettings, ConfigError
 from .sockets import DeadlineSocket, DeadlineSSLSocket
@@ -193,7 +192,7 @@ def run_check(settings: CheckSettings, trace: Tracer | None = None) -> CheckResu
     total_ms = (time.perf_counter() - begin) * 1000
     result = CheckResult(
         verdict=Verdict.OK if failure is None else failure.verdict,
-        target=settings.url,
+        target=redact_url(settings.url),
         ocpp_version=settings.version.value,
         failed_step=None if failure is None else failure.step,
         reason="" if failure is None else failure.reason,
@@ -217,10 +216,9 @@ def _redactor(settings: CheckSettings) -> Redactor:
     secrets: list[str | None] = []
     if settings.password is not None:
         secrets += [settings.password, basic_token(settings.identity, settings.password)]
-    if settings.proxy is not None and settings.proxy.authorization:
-        token = settings.proxy.authorization.split(" ", 1)[-1]
-        credentials = base64.b64decode(token).decode("utf-8", "replace")
-        secrets += [token, credentials.split(":", 1)[-1]]
+    if settings.proxy is not None and settings.proxy.credentials is not None:
+        secrets += settings.proxy.credentials.secrets()
+    secrets += query_secrets(settings.url)
     return Redactor(secrets)
 
 

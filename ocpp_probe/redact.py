@@ -1,67 +1,162 @@
-"""Secrets kept out of every result and trace line, even when the server echoes them.
+"""Secrets kept out of every output, whole or in part, even when a server echoes them.
 
-The probe never puts a password into a reason or a trace itself, but a hostile or
-buggy CSMS can: an HTTP reason phrase, a CALLERROR description or a close reason
-may quote the Authorization header it got. Whatever the check reports passes
-through here first, with each secret replaced in every form it can take on the
-way back (as sent, as the base64 Basic token, as the bytes decoded as Latin-1
-like an HTTP head is, and escaped like a reason).
+The probe never puts a secret into a reason or a trace itself, but a hostile or buggy
+CSMS, Kuma or proxy can: an HTTP reason phrase or body, a CALLERROR description or a
+close reason may quote the Authorization header or the request path it got. Whatever
+the probe reports passes through here first, before it is cut to length
+(printable.shown), with each secret replaced in every form it can take on the way
+back: as sent, as UTF-8 bytes read as Latin-1 (an HTTP head), escaped like a reason,
+percent-encoded (a URL), and base64-encoded (a Basic token, at any offset in it).
+
+A *fragment* is enough: any run of at least ``fragment_length(len(form))`` characters
+of one of those forms is replaced, so a secret cut short by a bound, or quoted in part,
+is hidden as well. That length is half the secret, but never more than 8 characters
+and never fewer than 4: at most 7 characters of a long secret (and less than half of
+a short one) can remain visible next to a ``<redacted>`` marker. Secrets shorter
+than 4 characters are not searched for: blanking every "ab" would garble the output
+without hiding anything (a two-letter password is guessed, not read).
 """
 
 from __future__ import annotations
 
+import base64
+import re
+import urllib.parse
 from collections.abc import Iterable
 from dataclasses import replace
 
-from .printable import printable
+from .printable import printable, shown
 from .result import CheckResult
 from .trace import Tracer
 
 REDACTED = "<redacted>"
-
-# Shorter secrets are not searched for: blanking every "ab" would garble the output
-# without hiding anything (a two-letter password is guessed, not read).
 MIN_SECRET_CHARS = 4
+FRAGMENT_CHARS = 8
+
+# Query parameters whose values are credentials (wss://csms/ocpp/CP1?token=...).
+_SECRET_PARAM = re.compile(r"token|key|secret|pass|pwd|auth|sig|session|jwt|cred", re.IGNORECASE)
 
 
-def _forms(secret: str) -> set[str]:
-    forms = {secret, secret.encode("utf-8", "surrogatepass").decode("iso-8859-1")}
+def fragment_length(length: int) -> int:
+    """The shortest run of a secret form's characters that is redacted on its own."""
+    return max(MIN_SECRET_CHARS, min(FRAGMENT_CHARS, (length + 1) // 2))
+
+
+def _base64_forms(data: bytes) -> set[str]:
+    """The base64 characters that only ``data`` decides, at each of the 3 offsets
+    it can have inside a longer encoded string (user:password in a Basic token)."""
+    forms: set[str] = set()
+    for offset in range(3):
+        encoded = base64.b64encode(b"\0" * offset + data).decode("ascii")
+        first = -(-8 * offset // 6)  # the first character with no padding bits in it
+        last = (8 * offset + 8 * len(data)) // 6  # characters that end inside the data
+        core = encoded[first:last]
+        forms |= {core, core.replace("+", "-").replace("/", "_")}
+    return forms
+
+
+def secret_forms(secret: str) -> set[str]:
+    """Every form in which ``secret`` may come back, long enough to be searched for."""
+    raw = secret.encode("utf-8", "surrogatepass")
+    forms = {secret, raw.decode("iso-8859-1")}
     forms |= {printable(form) for form in forms}
+    for quoted in (urllib.parse.quote(raw, safe=""), urllib.parse.quote_plus(raw, safe="")):
+        forms |= {quoted, re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), quoted)}
+    if len(secret) >= MIN_SECRET_CHARS:
+        forms |= _base64_forms(raw)
     return {form for form in forms if len(form) >= MIN_SECRET_CHARS}
+
+
+def query_secrets(url: str) -> list[str]:
+    """Values of the URL's query parameters that are named like credentials."""
+    query = urllib.parse.urlsplit(url).query
+    pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
+    return [value for name, value in pairs if _SECRET_PARAM.search(name)]
+
+
+def redact_url(url: str) -> str:
+    """``url`` as it may be shown: no user:password, and no query parameter values."""
+    parts = urllib.parse.urlsplit(url)
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    query = parts.query
+    if query:
+        names = [pair.split("=", 1)[0] for pair in query.split("&")]
+        query = "&".join(f"{name}={REDACTED}" if name else name for name in names)
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
 
 class Redactor:
     def __init__(self, secrets: Iterable[str | None]) -> None:
         forms: set[str] = set()
         for secret in secrets:
-            if secret:
-                forms |= _forms(secret)
-        # Longest first, so a secret that contains another is replaced whole.
-        self._forms = sorted(forms, key=len, reverse=True)
+            if secret and len(secret) >= MIN_SECRET_CHARS:
+                forms |= secret_forms(secret)
+        # Forms grouped by fragment length, each with the set of its fragments.
+        self._groups: dict[int, tuple[list[str], set[str]]] = {}
+        for form in forms:
+            length = fragment_length(len(form))
+            group = self._groups.setdefault(length, ([], set()))
+            group[0].append(form)
+            group[1].update(form[i : i + length] for i in range(len(form) - length + 1))
+
+    def __bool__(self) -> bool:
+        return bool(self._groups)
+
+    def _spans(self, value: str) -> list[tuple[int, int]]:
+        spans: list[tuple[int, int]] = []
+        for length, (forms, fragments) in self._groups.items():
+            index = 0
+            while index <= len(value) - length:
+                if value[index : index + length] not in fragments:
+                    index += 1
+                    continue
+                end = index + length
+                # Grow the match as far as it still is part of one form.
+                while end < len(value) and any(value[index : end + 1] in form for form in forms):
+                    end += 1
+                spans.append((index, end))
+                index = end
+        return spans
 
     def text(self, value: str) -> str:
-        for form in self._forms:
-            if form in value:
-                value = value.replace(form, REDACTED)
-        return value
+        if not self._groups or not value:
+            return value
+        spans = sorted(self._spans(value))
+        if not spans:
+            return value
+        out: list[str] = []
+        position = 0
+        for start, end in spans:
+            if end <= position:
+                continue
+            if start >= position:
+                out.append(value[position:start])
+                out.append(REDACTED)
+            position = end
+        out.append(value[position:])
+        return "".join(out)
 
     def result(self, result: CheckResult) -> CheckResult:
-        """The result with secrets removed from every field that quotes the server."""
-        if not self._forms:
-            return result
+        """The result ready for output: secrets removed from every field that quotes
+        the server, then each such field escaped and bounded (printable.shown)."""
+
+        def safe(value: str) -> str:
+            return shown(self.text(value))
+
         boot = result.boot
         if boot is not None and boot.reason_code:
-            boot = replace(boot, reason_code=self.text(boot.reason_code))
+            boot = replace(boot, reason_code=safe(boot.reason_code))
         return replace(
             result,
-            reason=self.text(result.reason),
+            target=safe(result.target),
+            reason=safe(result.reason),
             boot=boot,
-            csms_calls=[self.text(action) for action in result.csms_calls],
-            warnings=[self.text(warning) for warning in result.warnings],
+            csms_calls=[safe(action) for action in result.csms_calls],
+            warnings=[safe(warning) for warning in result.warnings],
         )
 
     def tracer(self, trace: Tracer | None) -> Tracer | None:
-        if trace is None or not self._forms:
+        if trace is None or not self._groups:
             return trace
         inner = trace
 

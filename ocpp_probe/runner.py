@@ -16,7 +16,14 @@ from enum import Enum
 from typing import TextIO
 
 from .check import run_check
-from .reporters.kuma_push import PushOutcome, PushTarget, outcome_document, push, push_target_from
+from .push import (
+    ProxyEnvironment,
+    PushOutcome,
+    PushTarget,
+    outcome_document,
+    push,
+    push_target_from,
+)
 from .result import CheckResult, Step, Verdict
 from .settings import CheckSettings, ConfigError, parse_bool, parse_positive
 from .trace import Tracer
@@ -38,8 +45,9 @@ class RunOptions:
     push_timeout_s: float = DEFAULT_PUSH_TIMEOUT_S
     warning_is_down: bool = False
     every_s: float | None = None
-    # The environment the run was given, for the push's proxy variables.
-    environment: Mapping[str, str] = field(default_factory=dict, repr=False)
+    # Only the proxy variables of the run's environment, for the push (the rest of
+    # the environment may hold secrets and is not kept).
+    proxies: ProxyEnvironment = field(default_factory=ProxyEnvironment)
 
 
 def run_options_from(
@@ -59,7 +67,7 @@ def run_options_from(
         or DEFAULT_PUSH_TIMEOUT_S,
         warning_is_down=parse_bool(values, "KUMA_PUSH_WARNING_DOWN"),
         every_s=every,
-        environment=dict(values),
+        proxies=ProxyEnvironment.of(values),
     )
 
 
@@ -100,7 +108,7 @@ def finish(result: CheckResult, options: RunOptions, trace: Tracer | None = None
         options.push,
         result,
         options.push_timeout_s,
-        options.environment,
+        options.proxies,
         options.warning_is_down,
         trace,
     )
@@ -167,6 +175,7 @@ def report(
         out.write(prefix + text + "\n")
         out.flush()
     if outcome.push is not None and not outcome.push.ok:
+        # The detail was redacted and escaped by push.push; it quotes Kuma or a proxy.
         err.write(f"ocpp-probe: push to {outcome.push.target} failed: {outcome.push.detail}\n")
         err.flush()
     return written

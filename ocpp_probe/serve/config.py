@@ -14,14 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..httpclient import proxy_variables
 from ..settings import CheckSettings, ConfigError, check_settings_from
 
 DEFAULT_LISTEN = "127.0.0.1:9477"
 DEFAULT_MAX_CONCURRENT = 8
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-# Proxy variables come from the server's environment, as they would for the CLI.
-_INHERITED = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy",
-              "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy")
 
 
 class ServeConfigError(Exception):
@@ -65,7 +63,8 @@ def target_from(
             f"{where}: target name {name!r} must be letters, digits, '.', '_' or '-' (max 64)"
         )
     known = check_setting_names()
-    values = {key: environ[key] for key in _INHERITED if key in environ}
+    # Proxy variables come from the server's environment, as they would for the CLI.
+    values = proxy_variables(environ)
     for key, value in table.items():
         upper = key.upper()
         if upper not in known:
