@@ -428,14 +428,21 @@ def request(
             raise NetFailure(f"sending the request failed: {describe_os_error(exc)}",
                              FailureKind.CLOSED) from None
         rest = b""
+        informational = 0
         while True:
-            raw, rest = read_head(sock, deadline, "HTTP response", pending=rest)
+            try:
+                raw, rest = read_head(sock, deadline, "HTTP response", pending=rest)
+            except NetFailure as exc:
+                if informational and not exc.partial:  # 1xx answers did arrive
+                    raise NetFailure(exc.message, exc.kind, partial=True) from None
+                raise
             try:
                 head = parse_head(raw)
             except UpgradeRefused as exc:
                 raise NetFailure(exc.reason, FailureKind.BAD_HANDSHAKE, partial=True) from None
             if not 100 <= head.status < 200:
                 break  # RFC 9110 15.2: informational answers come before the real one
+            informational += 1
         body = _read_body(sock, head, rest, deadline, max_body)
         return HttpResponse(head, body)
     except OSError as exc:  # a reset while reading: one more way the peer can fail
