@@ -66,9 +66,9 @@ class PushTarget:
     def secrets(self) -> list[str]:
         return [self.token, *(self.credentials.secrets() if self.credentials else [])]
 
-    def redact(self, text: str) -> str:
-        """``text`` with the token and credentials removed, whole or in part."""
-        return Redactor(self.secrets()).text(text)
+    def redact(self, text: str, *more: str) -> str:
+        """``text`` with the token, credentials and ``more`` removed, whole or in part."""
+        return Redactor([*self.secrets(), *more]).text(text)
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,20 @@ class ProxyEnvironment:
     @classmethod
     def of(cls, environment: Mapping[str, str]) -> ProxyEnvironment:
         return cls(proxy_variables(environment))
+
+    def secrets(self) -> list[str]:
+        """The passwords in the proxy URLs, for the redactor (a proxy may echo them)."""
+        found: list[str] = []
+        for name, url in self.values.items():
+            if name.lower() == "no_proxy":
+                continue
+            try:
+                credentials = parse_proxy(url).credentials
+            except ValueError:
+                continue
+            if credentials is not None:
+                found += credentials.secrets()
+        return found
 
 
 def push_target_from(values: Mapping[str, str]) -> PushTarget | None:
@@ -205,8 +219,9 @@ def push(
     begin = time.perf_counter()
     deadline = Deadline.after(timeout_s, "push")
     status: int | None = None
+    proxies = proxies or ProxyEnvironment()
     try:
-        status, body = _send(target, url, deadline, proxies or ProxyEnvironment())
+        status, body = _send(target, url, deadline, proxies)
         ok, detail = _judge_answer(status, body)
         ok = ok and 200 <= status < 300  # an error status is a failed push whatever the body says
     except NetFailure as exc:
@@ -222,7 +237,7 @@ def push(
         ok, detail = False, f"push failed: {type(exc).__name__}: {exc}"
     elapsed_ms = (time.perf_counter() - begin) * 1000
     # Redact first, then bound: a cut must not leave a piece the redactor misses.
-    detail = shown(target.redact(detail), DETAIL_MAX)
+    detail = shown(target.redact(detail, *proxies.secrets()), DETAIL_MAX)
     outcome = PushOutcome(ok, target.display, detail, status, elapsed_ms)
     if trace:
         trace(f"< push {'ok' if ok else 'FAILED'}: {outcome.detail} ({elapsed_ms:.1f} ms)")

@@ -8,10 +8,10 @@ the probe reports passes through here first, before it is cut to length
 back: as sent, as UTF-8 bytes read as Latin-1 (an HTTP head), escaped like a reason,
 percent-encoded (a URL), and base64-encoded (a Basic token, at any offset in it).
 
-A *fragment* is enough: any run of at least ``fragment_length(len(form))`` characters
-of one of those forms is replaced, so a secret cut short by a bound, or quoted in part,
-is hidden as well. That length is half the secret, but never more than 8 characters
-and never fewer than 4: at most 7 characters of a long secret (and less than half of
+A *fragment* is enough: any run of at least ``fragment_length(len(secret))``
+characters of the secret (or the same share of one of its encoded forms) is replaced,
+so a secret cut short by a bound, or quoted in part, is hidden as well. That length
+is half the secret, but never more than 8 characters and never fewer than 4: at most 7 characters of a long secret (and less than half of
 a short one) can remain visible next to a ``<redacted>`` marker. Secrets shorter
 than 4 characters are not searched for: blanking every "ab" would garble the output
 without hiding anything (a two-letter password is guessed, not read).
@@ -55,16 +55,27 @@ def _base64_forms(data: bytes) -> set[str]:
     return forms
 
 
-def secret_forms(secret: str) -> set[str]:
-    """Every form in which ``secret`` may come back, long enough to be searched for."""
+def secret_forms(secret: str) -> dict[str, int]:
+    """Every form in which ``secret`` may come back, each with its fragment length.
+
+    The fragment length is measured in the secret's own characters (see the module
+    text) and scaled to each form: 8 characters of a secret are 24 once every byte is
+    percent-encoded, so encoded forms are not blanked for a few common escapes.
+    """
     raw = secret.encode("utf-8", "surrogatepass")
     forms = {secret, raw.decode("iso-8859-1")}
     forms |= {printable(form) for form in forms}
-    for quoted in (urllib.parse.quote(raw, safe=""), urllib.parse.quote_plus(raw, safe="")):
+    # Percent-encoded as a URL encoder does it, and with every byte escaped.
+    every_byte = "".join(f"%{byte:02X}" for byte in raw)
+    for quoted in (urllib.parse.quote(raw, safe=""), urllib.parse.quote_plus(raw, safe=""), every_byte):
         forms |= {quoted, re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), quoted)}
-    if len(secret) >= MIN_SECRET_CHARS:
-        forms |= _base64_forms(raw)
-    return {form for form in forms if len(form) >= MIN_SECRET_CHARS}
+    forms |= _base64_forms(raw)
+    fragment = fragment_length(len(secret))
+    return {
+        form: min(len(form), max(fragment, -(-fragment * len(form) // len(secret))))
+        for form in forms
+        if len(form) >= MIN_SECRET_CHARS
+    }
 
 
 def query_secrets(url: str) -> list[str]:
@@ -87,14 +98,14 @@ def redact_url(url: str) -> str:
 
 class Redactor:
     def __init__(self, secrets: Iterable[str | None]) -> None:
-        forms: set[str] = set()
+        forms: dict[str, int] = {}
         for secret in secrets:
             if secret and len(secret) >= MIN_SECRET_CHARS:
-                forms |= secret_forms(secret)
+                for form, length in secret_forms(secret).items():
+                    forms[form] = min(length, forms.get(form, length))
         # Forms grouped by fragment length, each with the set of its fragments.
         self._groups: dict[int, tuple[list[str], set[str]]] = {}
-        for form in forms:
-            length = fragment_length(len(form))
+        for form, length in forms.items():
             group = self._groups.setdefault(length, ([], set()))
             group[0].append(form)
             group[1].update(form[i : i + length] for i in range(len(form) - length + 1))
