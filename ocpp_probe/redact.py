@@ -11,10 +11,15 @@ percent-encoded (a URL), and base64-encoded (a Basic token, at any offset in it)
 A *fragment* is enough: any run of at least ``fragment_length(len(secret))``
 characters of the secret (or the same share of one of its encoded forms) is replaced,
 so a secret cut short by a bound, or quoted in part, is hidden as well. That length
-is half the secret, but never more than 8 characters and never fewer than 4: at most 7 characters of a long secret (and less than half of
-a short one) can remain visible next to a ``<redacted>`` marker. Secrets shorter
-than 4 characters are not searched for: blanking every "ab" would garble the output
-without hiding anything (a two-letter password is guessed, not read).
+is half the secret, but never more than 8 characters and never fewer than 4: at most
+7 characters of a long secret (and less than half of a short one) can remain visible
+next to a ``<redacted>`` marker. Secrets shorter than 4 characters are not searched
+for: blanking every "ab" would garble the output without hiding anything (a
+two-letter password is guessed, not read).
+
+Query parameters of WS_URL named like credentials (token, key, secret, pass, auth,
+sig, session, jwt, cred) are secrets too; ``redact_url`` shows a URL without its
+user:password and without any query value.
 """
 
 from __future__ import annotations

@@ -158,9 +158,11 @@ def test_black_hole_proxy_costs_at_most_the_push_timeout() -> None:
 
 
 def test_no_proxy_sends_the_push_direct() -> None:
-    with ScenarioServer(silent) as proxy, ScenarioServer(
-        lambda peer: (peer.read_request(), peer.send(OK_ANSWER))  # type: ignore[func-returns-value]
-    ) as kuma:
+    def kuma_ok(peer: Peer) -> None:
+        peer.read_request()
+        peer.send(OK_ANSWER)
+
+    with ScenarioServer(silent) as proxy, ScenarioServer(kuma_ok) as kuma:
         env = {"KUMA_PUSH_URL": f"http://127.0.0.1:{kuma.port}/api/push/{TOKEN}",
                "http_proxy": f"http://127.0.0.1:{proxy.port}", "NO_PROXY": "10.0.0.0/8,127.0.0.0/8"}
         run, _ = _push_run(env)

@@ -112,12 +112,12 @@ def test_push_echo_stays_hidden_in_a_loop() -> None:
                   "KUMA_PUSH_URL": f"http://u:{PUSH_PASSWORD}@127.0.0.1:{kuma.port}/api/push/{TOKEN}"}
         for fmt in (OutputFormat.TEXT, OutputFormat.JSON):
             out, err = io.StringIO(), io.StringIO()
-            trace = io.StringIO()
+            trace: list[str] = []
             code = run_loop(check_settings_from(values), run_options_from(values, fmt, None), out, err,
-                            trace=trace.write, max_checks=2)
+                            trace=trace.append, max_checks=2)
             assert code == 0
             assert err.getvalue().count("Kuma answered HTTP 404: got <redacted>") == 2
-            texts = {"stdout": out.getvalue(), "stderr": err.getvalue(), "trace": trace.getvalue()}
+            texts = {"stdout": out.getvalue(), "stderr": err.getvalue(), "trace": "\n".join(trace)}
             _assert_hidden(texts, [TOKEN, PUSH_PASSWORD], f"loop {fmt}")
 
 
