@@ -56,7 +56,7 @@ OPTIONS: list[Option] = [
         "--push-url", "KUMA_PUSH_URL", "Uptime Kuma push URL, .../api/push/<token> (secret: prefer the env)",
         "URL",
     ),
-    Option("--push-timeout", "KUMA_PUSH_TIMEOUT", "wait for Kuma's answer, s (default 10)", "SECONDS"),
+    Option("--push-timeout", "KUMA_PUSH_TIMEOUT", "whole push incl. DNS, s (default 10)", "SECONDS"),
     Option("--push-warning-down", "KUMA_PUSH_WARNING_DOWN", "push WARNING as down (default up)"),
     Option("--every", "PROBE_EVERY", "keep running: one check every SECONDS", "SECONDS"),
 ]
@@ -67,7 +67,8 @@ A failed push to Kuma makes the exit code at least 1 (the verdict itself is kept
 With --every the process runs until SIGTERM/SIGINT, then exits 0.
 `ocpp-probe serve --config FILE` runs the HTTP probe server (see `serve --help`).
 Every option can also be set by the environment variable shown in its help; a flag
-wins over its variable. HTTPS_PROXY/HTTP_PROXY/NO_PROXY are honoured as curl does.
+wins over its variable. https_proxy/http_proxy/all_proxy/no_proxy (either case) are
+honoured as curl does. A one-shot run ends within PROBE_TIMEOUT + KUMA_PUSH_TIMEOUT.
 """
 
 
