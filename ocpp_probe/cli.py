@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from . import __version__
+from .printable import nagios_status, shown
 from .result import Verdict
 from .runner import OutputFormat, RunOptions, check_once, config_failure, render, report, run_options_from
 from .settings import DEFAULT_TIMEOUT_S, CheckSettings, ConfigError, check_settings_from
@@ -139,7 +140,9 @@ def main(
         out.write("OCPP UNKNOWN - interrupted\n")
         return Verdict.UNKNOWN.exit_code
     except Exception as exc:  # a bug: say so in the plugin format, not as a traceback
-        out.write(f"OCPP UNKNOWN - internal error: {type(exc).__name__}: {exc}\n")
+        # The message may quote a server: made safe like any outside text.
+        why = nagios_status(shown(f"{type(exc).__name__}: {exc}"))
+        out.write(f"OCPP UNKNOWN - internal error: {why}\n")
         return Verdict.UNKNOWN.exit_code
 
 

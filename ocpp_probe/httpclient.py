@@ -83,23 +83,23 @@ def url_credentials(parts: urllib.parse.SplitResult) -> Credentials | None:
 
 @dataclass(frozen=True)
 class Proxy:
-    """An HTTP proxy that tunnels with CONNECT; its credentials are secrets."""
+    """An HTTP proxy that tunnels with CONNECT; its user and password are secrets."""
 
     host: str
     port: int
-    credentials: Credentials | None = field(default=None, repr=False)
+    user: str | None = field(default=None, repr=False)
+    password: str | None = field(default=None, repr=False)
 
     @property
-    def user(self) -> str | None:
-        return self.credentials.user if self.credentials else None
-
-    @property
-    def password(self) -> str | None:
-        return self.credentials.password if self.credentials else None
+    def credentials(self) -> Credentials | None:
+        if self.user is None:
+            return None
+        return Credentials(self.user, self.password or "")
 
     @property
     def authorization(self) -> str | None:
-        return self.credentials.authorization if self.credentials else None
+        credentials = self.credentials
+        return credentials.authorization if credentials else None
 
     @property
     def display(self) -> str:
@@ -165,7 +165,10 @@ def parse_proxy(url: str) -> Proxy:
         raise ValueError("is not a valid proxy URL") from None
     if parts.scheme.lower() != "http" or not parts.hostname:
         raise ValueError("must be an http://host:port proxy (CONNECT tunnel)")
-    return Proxy(parts.hostname, port, url_credentials(parts))
+    credentials = url_credentials(parts)
+    if credentials is None:
+        return Proxy(parts.hostname, port)
+    return Proxy(parts.hostname, port, credentials.user, credentials.password)
 
 
 # -- connecting -------------------------------------------------------------------
