@@ -161,7 +161,8 @@ def _judge_answer(status: int, body: bytes) -> tuple[bool, str]:
         return False, f"HTTP {status} with unexpected JSON {body[:200].decode('utf-8', 'replace')!r}"
     if answer.get("ok") is True:
         return True, f"HTTP {status} ok"
-    why = str(answer.get("msg") or "no reason given")
+    # Far more than DETAIL_MAX shows, cut here only so a 64 KiB msg is not searched whole.
+    why = str(answer.get("msg") or "no reason given")[: 8 * DETAIL_MAX]
     hint = ""
     if status == 404:
         hint = " (check the push token, and that the monitor exists and is not paused)"

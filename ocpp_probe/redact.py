@@ -30,9 +30,9 @@ import urllib.parse
 from collections.abc import Iterable
 from dataclasses import replace
 
-from .printable import printable, shown
+from .printable import bounded, printable, shown
 from .result import CheckResult
-from .trace import Tracer
+from .trace import TRACE_LINE_MAX, Tracer
 
 REDACTED = "<redacted>"
 MIN_SECRET_CHARS = 4
@@ -119,19 +119,31 @@ class Redactor:
         return bool(self._groups)
 
     def _spans(self, value: str) -> list[tuple[int, int]]:
+        # One pass over the text: a fragment of any group starts with one of the
+        # shortest fragments (``seeds``), a cheap first test at each position.
+        seed = min(self._groups)
+        seeds = {fragment[:seed] for _, fragments in self._groups.values() for fragment in fragments}
+        groups = sorted(self._groups.items(), reverse=True)
         spans: list[tuple[int, int]] = []
-        for length, (forms, fragments) in self._groups.items():
-            index = 0
-            while index <= len(value) - length:
-                if value[index : index + length] not in fragments:
-                    index += 1
-                    continue
-                end = index + length
-                # Grow the match as far as it still is part of one form.
-                while end < len(value) and any(value[index : end + 1] in form for form in forms):
-                    end += 1
+        index = 0
+        last = len(value) - seed
+        while index <= last:
+            if value[index : index + seed] not in seeds:
+                index += 1
+                continue
+            end = index
+            for length, (forms, fragments) in groups:
+                if value[index : index + length] in fragments:
+                    end = index + length
+                    # Grow the match as far as it still is part of one form.
+                    while end < len(value) and any(value[index : end + 1] in form for form in forms):
+                        end += 1
+                    break
+            if end > index:
                 spans.append((index, end))
                 index = end
+            else:
+                index += 1
         return spans
 
     def text(self, value: str) -> str:
@@ -177,6 +189,10 @@ class Redactor:
         inner = trace
 
         def redacting(line: str) -> None:
-            inner(self.text(line))
+            # A trace part shows at most TRACE_LINE_MAX characters: searching a 1 MiB
+            # frame whole would only cost time. The coarse cut is marked, and far
+            # beyond what is shown.
+            parts = [bounded(part, 2 * TRACE_LINE_MAX) for part in line.split("\n")]
+            inner(self.text("\n".join(parts)))
 
         return redacting
