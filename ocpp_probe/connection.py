@@ -21,11 +21,13 @@ from .trace import Tracer
 from .upgrade import (
     UpgradeRefused,
     basic_authorization,
+    basic_token_bytes,
     build_request,
     host_header,
     judge_response,
     new_key,
     parse_head,
+    password_bytes,
     redacted_request,
 )
 
@@ -129,7 +131,9 @@ def upgrade(
 ) -> Upgraded:
     key = new_key()
     authorization = (
-        basic_authorization(settings.identity, settings.password)
+        "Basic " + basic_token_bytes(settings.identity, password_bytes(settings.password, True))
+        if settings.password is not None and settings.password_hex
+        else basic_authorization(settings.identity, settings.password)
         if settings.password is not None
         else None
     )

@@ -103,9 +103,10 @@ def redact_url(url: str) -> str:
 
 class Redactor:
     def __init__(self, secrets: Iterable[str | None]) -> None:
+        self.secrets = [secret for secret in secrets if secret]
         forms: dict[str, int] = {}
-        for secret in secrets:
-            if secret and len(secret) >= MIN_SECRET_CHARS:
+        for secret in self.secrets:
+            if len(secret) >= MIN_SECRET_CHARS:
                 for form, length in secret_forms(secret).items():
                     forms[form] = min(length, forms.get(form, length))
         # Forms grouped by fragment length, each with the set of its fragments.
