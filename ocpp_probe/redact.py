@@ -125,6 +125,7 @@ class Redactor:
         seed = min(self._groups)
         seeds = {fragment[:seed] for _, fragments in self._groups.values() for fragment in fragments}
         groups = sorted(self._groups.items(), reverse=True)
+        every = [form for forms, _ in self._groups.values() for form in forms]
         spans: list[tuple[int, int]] = []
         index = 0
         last = len(value) - seed
@@ -133,11 +134,12 @@ class Redactor:
                 index += 1
                 continue
             end = index
-            for length, (forms, fragments) in groups:
+            for length, (_, fragments) in groups:
                 if value[index : index + length] in fragments:
                     end = index + length
-                    # Grow the match as far as it still is part of one form.
-                    while end < len(value) and any(value[index : end + 1] in form for form in forms):
+                    # Grow the match as far as it still is part of one form (of any
+                    # group: a token's padding "==" belongs to the whole token form).
+                    while end < len(value) and any(value[index : end + 1] in form for form in every):
                         end += 1
                     break
             if end > index:

@@ -212,3 +212,10 @@ def test_the_echoing_peers_do_echo() -> None:
     with ScenarioServer(_kuma_echo) as kuma:
         run = probe_in_process(["--demo"], {"KUMA_PUSH_URL": f"http://127.0.0.1:{kuma.port}/api/push/abc"})
     assert "got abc cut abc tail c pct %61%62%63 b64 YWJj" in run.stderr
+
+
+def test_a_whole_basic_token_is_redacted_with_its_padding() -> None:
+    token = base64.b64encode(b"CP-1:" + OCPP_PASSWORD.encode()).decode()
+    assert token.endswith("=")
+    redactor = Redactor([OCPP_PASSWORD, token])
+    assert redactor.text(f"you sent Basic {token} ({token})") == "you sent Basic <redacted> (<redacted>)"
