@@ -217,7 +217,10 @@ def _redactor(settings: CheckSettings) -> Redactor:
     if settings.password is not None:
         secrets += [settings.password, basic_token(settings.identity, settings.password)]
         if settings.password_hex:
-            secrets.append(basic_token_bytes(settings.identity, bytes.fromhex(settings.password)))
+            raw = bytes.fromhex(settings.password)
+            # The bytes sent, as a server may quote them back: Latin-1 (an HTTP head), UTF-8.
+            secrets += [basic_token_bytes(settings.identity, raw), raw.decode("iso-8859-1"),
+                        raw.decode("utf-8", "replace")]
     if settings.proxy is not None and settings.proxy.credentials is not None:
         secrets += settings.proxy.credentials.secrets()
     secrets += query_secrets(settings.url)

@@ -16,6 +16,7 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -219,3 +220,24 @@ def test_a_whole_basic_token_is_redacted_with_its_padding() -> None:
     assert token.endswith("=")
     redactor = Redactor([OCPP_PASSWORD, token])
     assert redactor.text(f"you sent Basic {token} ({token})") == "you sent Basic <redacted> (<redacted>)"
+
+
+@pytest.mark.parametrize("place", ["OCPP_PASSWORD", "OCPP_PASSWORD_FILE", "OCPP_PASSWORD_HEX"])
+def test_the_password_echoed_cut_and_encoded_stays_hidden_wherever_it_is_given(
+    place: str, tmp_path: Path
+) -> None:
+    env = {"OCPP_PASSWORD": OCPP_PASSWORD}
+    if place == "OCPP_PASSWORD_FILE":
+        path = f"{tmp_path}/password"
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(OCPP_PASSWORD + "\n")
+        env = {"OCPP_PASSWORD_FILE": path}
+    if place == "OCPP_PASSWORD_HEX":
+        env = {"OCPP_PASSWORD": OCPP_PASSWORD.encode().hex(), "OCPP_PASSWORD_HEX": "true"}
+    with ScenarioServer(_csms_echo) as csms:
+        for mode in MODES:
+            run = probe_in_process(mode, {"WS_URL": csms.url("CP-1") + "?x=1", "PROBE_TIMEOUT": "2", **env})
+            assert run.code == 2
+            if mode == []:
+                assert "HTTP 499 no got x=1 cut x=1" in run.stdout and "CP-1:<redacted>" in run.stdout
+            _assert_hidden(_run_texts(run), [OCPP_PASSWORD, OCPP_PASSWORD.encode().hex()], f"{place} {mode}")
