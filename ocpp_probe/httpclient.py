@@ -2,8 +2,8 @@
 
 The WebSocket upgrade, the CONNECT tunnel through a proxy and the Uptime Kuma push
 all resolve a host, connect, maybe tunnel, maybe start TLS and read an HTTP head.
-The mechanics live here, once, and every wait in them is bounded by one Deadline in
-total: name resolution included, and however slowly the answer trickles in (each
+The mechanics live here and in netio.py, once, and every wait in them is bounded
+by one Deadline in total: name resolution included, and however slowly the answer trickles in (each
 socket call gets only what is left of the deadline, see sockets.py). urllib's
 ``timeout`` bounds each socket call instead, so a receiver sending one byte a
 second could hold a run for ever; that is why the push does not use urllib.
@@ -15,21 +15,22 @@ step of theirs it was. Head parsing stays sans-I/O in upgrade.py.
 from __future__ import annotations
 
 import ipaddress
-import socket
 import ssl
-import threading
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Union
 
 from .deadline import Deadline, DeadlineExceeded
 from .failures import FailureKind
+from .netio import Address, NetFailure, Stream, connect, read_head, resolve, show_address
 from .sockets import DeadlineSocket, DeadlineSSLSocket, describe_os_error
-from .upgrade import MAX_HEAD_BYTES, HttpHead, UpgradeRefused, basic_token, head_end, parse_head
+from .upgrade import HttpHead, UpgradeRefused, basic_token, parse_head
 
-Address = tuple[int, int, int, tuple[Any, ...]]  # family, type, proto, sockaddr
-Stream = Union[DeadlineSocket, DeadlineSSLSocket]
+__all__ = [
+    "Address", "Credentials", "HttpResponse", "NetFailure", "Proxy", "Stream", "bypassed", "connect",
+    "environment_proxy", "parse_proxy", "proxy_variables", "read_head", "request", "resolve",
+    "show_address", "start_tls", "tunnel", "url_credentials",
+]
 
 # The variables curl reads, lower case first as curl prefers it (for plain http curl
 # ignores HTTP_PROXY, a CGI hazard; the probe is no CGI program and honours both).
@@ -39,17 +40,6 @@ PROXY_VARIABLES = (
 )
 DEFAULT_PROXY_PORT = 3128
 MAX_BODY_BYTES = 64 * 1024
-
-
-class NetFailure(Exception):
-    """A step of an outbound connection failed; ``message`` is one line for people."""
-
-    def __init__(self, message: str, kind: FailureKind, partial: bool = False) -> None:
-        super().__init__(message)
-        self.message = message
-        self.kind = kind
-        self.partial = partial  # some of the answer had arrived when it failed
-
 
 # -- Basic credentials ------------------------------------------------------------
 
@@ -169,142 +159,6 @@ def parse_proxy(url: str) -> Proxy:
     if credentials is None:
         return Proxy(parts.hostname, port)
     return Proxy(parts.hostname, port, credentials.user, credentials.password)
-
-
-# -- connecting -------------------------------------------------------------------
-
-
-def show_address(sockaddr: tuple[Any, ...]) -> str:
-    host, port = sockaddr[0], sockaddr[1]
-    return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
-
-
-def resolve(host: str, port: int, deadline: Deadline) -> list[Address]:
-    """TCP addresses for host, IPv6 and IPv4, within the deadline.
-
-    getaddrinfo has no timeout of its own, so it runs in a daemon thread that the
-    caller stops waiting for when the deadline passes.
-    """
-    if host.lower().rstrip(".").endswith(".invalid") or host.lower() == "invalid":
-        # RFC 6761 section 6.4: such names never resolve, so resolvers must not ask DNS.
-        raise NetFailure(
-            f"cannot resolve {host}: .invalid names never resolve (RFC 6761)", FailureKind.DNS
-        )
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    else:  # a literal address needs no lookup, nor a thread to bound one
-        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
-        return [(family, kind, proto, sockaddr) for family, kind, proto, _, sockaddr in found]
-    outcome: list[Any] = []
-
-    def lookup() -> None:
-        try:
-            outcome.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
-        except Exception as exc:  # handed to the waiting thread
-            outcome.append(exc)
-
-    worker = threading.Thread(target=lookup, name="ocpp-probe-resolve", daemon=True)
-    worker.start()
-    worker.join(deadline.remaining())
-    if not outcome:
-        raise NetFailure(
-            f"resolving {host} timed out after {deadline.budget_s:g} s", FailureKind.TIMEOUT
-        )
-    found = outcome[0]
-    if isinstance(found, socket.gaierror):
-        raise NetFailure(f"cannot resolve {host}: {found.strerror}", FailureKind.DNS)
-    if isinstance(found, Exception):
-        raise NetFailure(f"cannot resolve {host}: {found}", FailureKind.DNS)
-    addresses = [(family, kind, proto, sockaddr) for family, kind, proto, _, sockaddr in found]
-    if not addresses:
-        raise NetFailure(f"{host} has no addresses", FailureKind.DNS)
-    return addresses
-
-
-def connect(addresses: list[Address], deadline: Deadline) -> DeadlineSocket:
-    """A TCP connection to the first address that answers.
-
-    Each remaining address gets an equal share of the time left, so one address
-    that drops packets cannot use up the whole budget.
-    """
-    failures: list[str] = []
-    kinds: list[FailureKind] = []
-    for index, (family, kind, proto, sockaddr) in enumerate(addresses):
-        share = deadline.remaining() / (len(addresses) - index)
-        if share <= 0:
-            break
-        sock = DeadlineSocket(family, kind, proto)
-        try:
-            sock.settimeout(share)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            sock.connect(sockaddr)
-            return sock
-        except socket.timeout:
-            failures.append(f"no answer from {show_address(sockaddr)} within {share:.3g} s")
-            kinds.append(FailureKind.TIMEOUT)
-        except ConnectionRefusedError:
-            failures.append(f"connection refused by {show_address(sockaddr)}")
-            kinds.append(FailureKind.REFUSED)
-        except OSError as exc:
-            failures.append(f"{show_address(sockaddr)}: {describe_os_error(exc)}")
-            kinds.append(FailureKind.UNREACHABLE)
-        sock.close()
-    if not failures:
-        raise NetFailure(f"connecting timed out after {deadline.budget_s:g} s", FailureKind.TIMEOUT)
-    # The last address tried says most about why nothing answered.
-    raise NetFailure("; ".join(failures), kinds[-1])
-
-
-_HTTP_PREFIX = b"HTTP/"
-
-
-def read_head(
-    sock: Stream, deadline: Deadline, what: str, silent_close_hint: str = "", pending: bytes = b""
-) -> tuple[bytes, bytes]:
-    """An HTTP response head and the bytes that followed it, within the deadline.
-
-    ``pending`` holds bytes already received (what followed a 1xx head).
-    """
-    sock.io_deadline = deadline
-    buffer = pending
-    while True:
-        if buffer:
-            if not buffer.startswith(_HTTP_PREFIX[: len(buffer)]):
-                # An SSH banner, a TLS alert, a database greeting: no need to wait for more.
-                first_line = buffer.split(b"\r\n", 1)[0].split(b"\n", 1)[0][:60]
-                raise NetFailure(
-                    f"server did not answer with HTTP: {first_line.decode('iso-8859-1')!r}",
-                    FailureKind.BAD_HANDSHAKE,
-                    partial=True,
-                )
-            end = head_end(buffer)
-            if end >= 0 and end <= MAX_HEAD_BYTES:
-                return buffer[:end], buffer[end:]
-            if end >= 0 or len(buffer) > MAX_HEAD_BYTES:
-                raise NetFailure(
-                    f"{what} header block is over the {MAX_HEAD_BYTES}-byte limit",
-                    FailureKind.BAD_HANDSHAKE,
-                    partial=True,
-                )
-        try:
-            chunk = sock.recv(4096)
-        except DeadlineExceeded:
-            got = f"after {len(buffer)} bytes of it" if buffer else "before any of it arrived"
-            raise NetFailure(
-                f"{what} timed out {got} ({deadline.budget_s:g} s budget)",
-                FailureKind.TIMEOUT,
-                partial=bool(buffer),
-            ) from None
-        if not chunk:
-            if not buffer:
-                raise NetFailure(
-                    f"connection closed by the server before the {what}{silent_close_hint}",
-                    FailureKind.CLOSED,
-                )
-            raise NetFailure(f"connection closed in the middle of the {what}", FailureKind.CLOSED, True)
-        buffer += chunk
 
 
 def connect_request(host: str, port: int, proxy: Proxy) -> bytes:
