@@ -109,7 +109,8 @@ def test_push_token_and_credentials_echoed_cut_and_encoded_stay_hidden(mode: lis
 
 def test_push_echo_stays_hidden_in_a_loop() -> None:
     with ScenarioServer(_kuma_echo) as kuma:
-        values = {"WS_URL": "ws://127.0.0.1:9/ocpp/CP-1", "PROBE_EVERY": "0.05", "PROBE_TIMEOUT": "1",
+        values = {"WS_URL": f"ws://127.0.0.1:9/ocpp/CP-1?token={QUERY_TOKEN}", "PROBE_EVERY": "0.05",
+                  "PROBE_TIMEOUT": "1",
                   "KUMA_PUSH_URL": f"http://u:{PUSH_PASSWORD}@127.0.0.1:{kuma.port}/api/push/{TOKEN}"}
         for fmt in (OutputFormat.TEXT, OutputFormat.JSON):
             out, err = io.StringIO(), io.StringIO()
@@ -118,8 +119,9 @@ def test_push_echo_stays_hidden_in_a_loop() -> None:
                             trace=trace.append, max_checks=2)
             assert code == 0
             assert err.getvalue().count("Kuma answered HTTP 404: got <redacted>") == 2
+            assert err.getvalue().startswith("ocpp-probe: checking ws://127.0.0.1:9/ocpp/CP-1?token=<redacted> ")
             texts = {"stdout": out.getvalue(), "stderr": err.getvalue(), "trace": "\n".join(trace)}
-            _assert_hidden(texts, [TOKEN, PUSH_PASSWORD], f"loop {fmt}")
+            _assert_hidden(texts, [TOKEN, PUSH_PASSWORD, QUERY_TOKEN], f"loop {fmt}")
 
 
 def _proxy_echo(peer: Peer) -> None:
