@@ -174,6 +174,15 @@ def test_query_token_and_password_echoed_by_the_csms_stay_hidden(mode: list[str]
     _assert_hidden(_run_texts(run), [QUERY_TOKEN, OCPP_PASSWORD], f"query {mode}")
 
 
+def _fetch(url: str) -> str:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            return str(answer.read().decode())
+    except urllib.error.HTTPError as exc:  # 503: the check failed, as it should
+        with exc:
+            return str(exc.read().decode())
+
+
 def test_query_token_and_password_stay_hidden_in_serve_mode() -> None:
     with ScenarioServer(_csms_echo) as csms:
         target = {"ws_url": csms.url("CP-1") + f"?token={QUERY_TOKEN}", "ocpp_password": OCPP_PASSWORD,
@@ -181,19 +190,20 @@ def test_query_token_and_password_stay_hidden_in_serve_mode() -> None:
         config = parse_config({"server": {"listen": "127.0.0.1:0"}, "targets": {"t": target}}, {}, "t.toml")
         running = RunningServer(config)
         try:
-            base = f"http://127.0.0.1:{running.port}/probe?target=t"
-            texts = {}
-            for fmt in ("json", "prometheus"):
-                try:
-                    with urllib.request.urlopen(f"{base}&format={fmt}", timeout=10) as answer:
-                        texts[fmt] = answer.read().decode()
-                except urllib.error.HTTPError as exc:  # 503: the check failed, as it should
-                    with exc:
-                        texts[fmt] = exc.read().decode()
+            root = f"http://127.0.0.1:{running.port}"
+            texts = {
+                "json": _fetch(f"{root}/probe?target=t&format=json"),
+                "prometheus": _fetch(f"{root}/probe?target=t&format=prometheus"),
+                "debug": _fetch(f"{root}/probe?target=t&debug=true"),
+                "status page": _fetch(f"{root}/"),
+                "metrics": _fetch(f"{root}/metrics"),
+            }
         finally:
             running.close()
     assert json.loads(texts["json"])["reason"].startswith("HTTP 499 no got token=<redacted>")
+    assert json.loads(texts["json"])["target"].endswith("/ocpp/CP-1?token=<redacted>")
     assert 'step="upgrade"' in texts["prometheus"]
+    assert "?token=&lt;redacted&gt;" in texts["status page"] or "?token=<redacted>" in texts["status page"]
     _assert_hidden(texts, [QUERY_TOKEN, OCPP_PASSWORD], "serve")
 
 
