@@ -14,9 +14,9 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass
 
 from ..printable import shown
-from ..trace import TRACE_LINE_MAX
 from ..result import CheckResult
 from ..settings import CheckSettings
+from ..trace import TRACE_LINE_MAX
 
 RECORDS_PER_TARGET = 5
 MAX_TARGETS = 2000
