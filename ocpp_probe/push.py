@@ -152,17 +152,19 @@ def push_query(result: CheckResult, warning_is_down: bool = False) -> dict[str, 
 
 
 def _judge_answer(status: int, body: bytes) -> tuple[bool, str]:
+    # Quotes are cut far beyond what DETAIL_MAX shows, only so that a 64 KiB answer is
+    # not searched whole: the shown cut comes after the redactor (push()).
+    quote_max = 8 * DETAIL_MAX
     try:
         answer = orjson.loads(body)
     except orjson.JSONDecodeError:
-        quoted = body[:200].decode("utf-8", "replace").strip()
+        quoted = body[:quote_max].decode("utf-8", "replace").strip()
         return False, f"HTTP {status} but not Kuma's JSON answer (is this Kuma's URL?): {quoted!r}"
     if not isinstance(answer, dict):
-        return False, f"HTTP {status} with unexpected JSON {body[:200].decode('utf-8', 'replace')!r}"
+        return False, f"HTTP {status} with unexpected JSON {body[:quote_max].decode('utf-8', 'replace')!r}"
     if answer.get("ok") is True:
         return True, f"HTTP {status} ok"
-    # Far more than DETAIL_MAX shows, cut here only so a 64 KiB msg is not searched whole.
-    why = str(answer.get("msg") or "no reason given")[: 8 * DETAIL_MAX]
+    why = str(answer.get("msg") or "no reason given")[:quote_max]
     hint = ""
     if status == 404:
         hint = " (check the push token, and that the monitor exists and is not paused)"
