@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from ocpp_probe.deadline import Deadline
@@ -10,6 +12,8 @@ from ocpp_probe.runner import OutputFormat, run_options_from
 from ocpp_probe.settings import Proxy, check_settings_from
 
 from .conftest import probe_in_process
+from .connect_proxy import ConnectProxy
+from .hostile_common import make_pki
 from .peers.scenario_server import Peer, ScenarioServer
 
 
@@ -133,3 +137,34 @@ def test_push_follows_a_redirect_within_its_deadline() -> None:
     assert run.doc["push"]["detail"] == "HTTP 200 ok"
     assert [line.split("?")[0] for line in lines] == ["GET /old/api/push/Tok-2", "GET /new/api/push/Tok-2"]
     assert auth == ["Basic dTpQdy1LdW1hLTc="] * 2  # same host: the credentials go along
+
+
+def test_https_push_direct_and_through_a_connect_proxy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pki = make_pki(str(tmp_path))
+    context = pki.server_context("good")
+    monkeypatch.setenv("SSL_CERT_FILE", pki.ca_file)  # the push trusts the system store
+
+    def kuma_tls(peer: Peer) -> None:
+        peer.start_tls(context)
+        peer.read_request()
+        peer.respond("200 OK", b'{"ok":true}', "Content-Type: application/json\r\n")
+
+    with ScenarioServer(kuma_tls) as kuma, ConnectProxy("probe:Pw-Connect-3") as proxy:
+        url = f"https://127.0.0.1:{kuma.port}/api/push/Tok-3"
+        direct = probe_in_process(["--demo", "--json"], {"KUMA_PUSH_URL": url})
+        tunnelled = probe_in_process(["--demo", "--json"], {
+            "KUMA_PUSH_URL": url, "https_proxy": f"http://probe:Pw-Connect-3@127.0.0.1:{proxy.port}"})
+        requests = list(proxy.requests)
+    assert direct.code == 0, direct.stderr
+    assert tunnelled.code == 0, tunnelled.stderr
+    assert tunnelled.doc["push"]["detail"] == "HTTP 200 ok"
+    assert requests == [f"CONNECT 127.0.0.1:{kuma.port} HTTP/1.1"]
+    untrusted = ScenarioServer(kuma_tls)
+    monkeypatch.setenv("SSL_CERT_FILE", pki.client_cert)  # a store without the CA
+    with untrusted:
+        refused = probe_in_process(["--demo", "--json"], {
+            "KUMA_PUSH_URL": f"https://127.0.0.1:{untrusted.port}/api/push/Tok-3"})
+    assert refused.code == 1
+    assert refused.doc["push"]["detail"].startswith("cannot reach Kuma: TLS handshake failed: ")
