@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import TextIO
 
 from . import __version__, registry
+from .printable import nagios_status, shown
 from .result import Verdict
 from .runner import (
     Outcome,
@@ -43,7 +44,8 @@ probe's BootNotification as that charger's (SteVe overwrites the station's store
 vendor, model, serials and firmware and sends its commands to the newest connection;
 ocpp-go rejects the second connection; CitrineOS can orphan the real charger).
 Every option can also be set by the environment variable shown in its help; a flag
-wins over its variable. HTTPS_PROXY/HTTP_PROXY/NO_PROXY are honoured as curl does.
+wins over its variable. https_proxy/http_proxy/all_proxy/no_proxy (either case) are
+honoured as curl does. A one-shot run ends within PROBE_TIMEOUT + KUMA_PUSH_TIMEOUT.
 """
 
 
@@ -96,7 +98,9 @@ def main(
         out.write("OCPP UNKNOWN - interrupted\n")
         return Verdict.UNKNOWN.exit_code
     except Exception as exc:  # a bug: say so in the plugin format, not as a traceback
-        out.write(f"OCPP UNKNOWN - internal error: {type(exc).__name__}: {exc}\n")
+        # The message may quote a server: made safe like any outside text.
+        why = nagios_status(shown(f"{type(exc).__name__}: {exc}"))
+        out.write(f"OCPP UNKNOWN - internal error: {why}\n")
         return Verdict.UNKNOWN.exit_code
 
 

@@ -2,39 +2,35 @@
 
 Each function does one step, bounded by the deadline it is given, and raises
 StepFailure naming that step and its FailureKind; the check times them. What the
-network raises (a deadline passing, a TLS alert, a socket error) becomes a failure in
-one place, ``stage``, so a timeout is a TIMEOUT whichever step it hits.
+network raises (a NetFailure of httpclient/netio, a deadline passing, a TLS alert, a
+socket error) becomes a failure in one place, ``stage``.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 import ssl
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
+from . import httpclient
 from .deadline import Deadline, DeadlineExceeded
-from .failures import FailureKind, kind_for_os_error
+from .failures import FailureKind, kind_for_os_error, kind_for_ssl_error
+from .httpclient import Address, NetFailure, show_address
 from .result import Step, StepFailure, TlsFacts, timed_out
 from .settings import CheckSettings
 from .sockets import DeadlineSocket, DeadlineSSLSocket, describe_os_error
-from .tls import describe_ssl_error, ssl_failure_kind
+from .tls import describe_ssl_error
 from .trace import Tracer
 from .upgrade import (
     BODY_READ_MAX,
-    MAX_HEAD_BYTES,
     MAX_INTERIM,
     HttpHead,
     UpgradeRefused,
     basic_authorization,
     basic_token_bytes,
     build_request,
-    head_end,
     host_header,
     is_interim,
     judge_response,
@@ -44,137 +40,58 @@ from .upgrade import (
     redacted_request,
 )
 
-Address = tuple[int, int, int, tuple[Any, ...]]  # family, type, proto, sockaddr
-
+__all__ = [
+    "Address", "connect", "read_http_head", "resolve", "show_address", "start_tls", "tunnel", "upgrade",
+]
 
 @contextmanager
-def stage(
-    step: Step, doing: str, os_kind: FailureKind = FailureKind.CLOSED, closed_hint: str = ""
-) -> Iterator[None]:
+def stage(step: Step, doing: str, closed_hint: str = "") -> Iterator[None]:
     """Turn what the network raises while ``doing`` one step into that step's StepFailure.
 
-    The one translation for this layer: a passed deadline is TIMEOUT, a TLS error is
-    classified by tls.ssl_failure_kind (and blamed on the TLS step, since a TLS 1.3
-    alert can arrive with the first read after the handshake), a socket error by its
-    errno, with ``os_kind`` for errnos that say nothing more. A TLS EOF after the
-    handshake is a hang-up (CLOSED) of this step, explained by ``closed_hint``.
+    The one translation for this layer. A NetFailure (httpclient, netio) carries its
+    sentence and kind already. A passed deadline is TIMEOUT. A TLS error is classified
+    by failures.kind_for_ssl_error and blamed on the TLS step, since a TLS 1.3 alert can
+    arrive with the first read after the handshake; a TLS EOF after the handshake is a
+    hang-up (CLOSED) of this step, explained by ``closed_hint``. A socket error goes by
+    its errno (CLOSED when it says nothing more).
     """
     try:
         yield
+    except NetFailure as exc:
+        raise from_net(step, exc) from None
     except DeadlineExceeded as exc:
         raise timed_out(step, f"{doing} timed out after {exc.limit_s:g} s") from None
     except ssl.SSLEOFError as exc:
         if step is Step.TLS:
-            raise StepFailure(step, describe_ssl_error(exc), kind=ssl_failure_kind(exc)) from None
+            raise StepFailure(step, describe_ssl_error(exc), kind=kind_for_ssl_error(exc)) from None
         raise StepFailure(
             step,
             f"connection closed by the server during the {doing}{closed_hint}",
             kind=FailureKind.CLOSED,
         ) from None
     except ssl.SSLError as exc:
-        raise StepFailure(Step.TLS, describe_ssl_error(exc), kind=ssl_failure_kind(exc)) from None
+        raise StepFailure(Step.TLS, describe_ssl_error(exc), kind=kind_for_ssl_error(exc)) from None
     except OSError as exc:
         raise StepFailure(
-            step, f"{doing} failed: {describe_os_error(exc)}", kind=kind_for_os_error(exc, os_kind)
+            step, f"{doing} failed: {describe_os_error(exc)}", kind=kind_for_os_error(exc, FailureKind.CLOSED)
         ) from None
 
 
-def show_address(sockaddr: tuple[Any, ...]) -> str:
-    host, port = sockaddr[0], sockaddr[1]
-    return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
+def from_net(step: Step, exc: NetFailure) -> StepFailure:
+    """A NetFailure of httpclient/netio as the failure of ``step``: its sentence and kind."""
+    return StepFailure(step, exc.message, kind=exc.kind)
 
 
 def resolve(host: str, port: int, deadline: Deadline) -> list[Address]:
-    """TCP addresses for host, IPv6 and IPv4, within the deadline.
-
-    getaddrinfo has no timeout of its own, so it runs in a daemon thread that the
-    check stops waiting for when the deadline passes.
-    """
-    with stage(Step.RESOLVE, f"resolving {host}", os_kind=FailureKind.DNS):
-        return _resolve(host, port, deadline)
-
-
-def _resolve(host: str, port: int, deadline: Deadline) -> list[Address]:
-    if host.lower().rstrip(".").endswith(".invalid") or host.lower() == "invalid":
-        # RFC 6761 section 6.4: such names never resolve, so resolvers must not ask DNS.
-        raise StepFailure(
-            Step.RESOLVE,
-            f"cannot resolve {host}: .invalid names never resolve (RFC 6761)",
-            kind=FailureKind.DNS,
-        )
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    else:  # a literal address needs no lookup, nor a thread to bound one
-        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
-        return [(family, kind, proto, sockaddr) for family, kind, proto, _, sockaddr in found]
-    outcome: list[Any] = []
-
-    def lookup() -> None:
-        try:
-            outcome.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
-        except Exception as exc:  # handed to the waiting thread
-            outcome.append(exc)
-
-    worker = threading.Thread(target=lookup, name="ocpp-probe-resolve", daemon=True)
-    worker.start()
-    worker.join(deadline.remaining())
-    if not outcome:
-        raise DeadlineExceeded(deadline.what, deadline.budget_s)  # stage() words it
-    found = outcome[0]
-    if isinstance(found, Exception):
-        why = found.strerror if isinstance(found, socket.gaierror) else found
-        raise StepFailure(Step.RESOLVE, f"cannot resolve {host}: {why}", kind=FailureKind.DNS)
-    addresses = [(family, kind, proto, sockaddr) for family, kind, proto, _, sockaddr in found]
-    if not addresses:
-        raise StepFailure(Step.RESOLVE, f"{host} has no addresses", kind=FailureKind.DNS)
-    return addresses
+    """TCP addresses for host within the deadline (see httpclient.resolve)."""
+    with stage(Step.RESOLVE, f"resolving {host}"):
+        return httpclient.resolve(host, port, deadline)
 
 
 def connect(addresses: list[Address], deadline: Deadline) -> DeadlineSocket:
-    """A TCP connection to the first address that answers.
-
-    Each remaining address gets an equal share of the time left, so one address
-    that drops packets cannot use up the whole budget. When all fail, the kind is
-    the most telling one: a refusal (something answered) over silence over no route.
-    """
-    with stage(Step.CONNECT, "connecting", os_kind=FailureKind.UNREACHABLE):
-        return _connect(addresses, deadline)
-
-
-def _connect(addresses: list[Address], deadline: Deadline) -> DeadlineSocket:
-    failures: list[str] = []
-    kinds: set[FailureKind] = set()
-    for index, (family, kind, proto, sockaddr) in enumerate(addresses):
-        left = len(addresses) - index
-        share = deadline.remaining() / left
-        if share <= 0:
-            break
-        sock = DeadlineSocket(family, kind, proto)
-        try:
-            sock.settimeout(share)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            sock.connect(sockaddr)
-            return sock
-        except socket.timeout:
-            failures.append(f"no answer from {show_address(sockaddr)} within {share:.3g} s")
-            kinds.add(FailureKind.TIMEOUT)
-        except ConnectionRefusedError:
-            failures.append(f"connection refused by {show_address(sockaddr)}")
-            kinds.add(FailureKind.REFUSED)
-        except OSError as exc:
-            failures.append(f"{show_address(sockaddr)}: {describe_os_error(exc)}")
-            kinds.add(kind_for_os_error(exc, FailureKind.UNREACHABLE))
-        sock.close()
-    if not failures:
-        raise DeadlineExceeded(deadline.what, deadline.budget_s)  # stage() words it
-    telling = [k for k in (FailureKind.REFUSED, FailureKind.TIMEOUT) if k in kinds]
-    chosen = telling[0] if telling else kinds.pop() if len(kinds) == 1 else FailureKind.UNREACHABLE
-    raise StepFailure(Step.CONNECT, "; ".join(failures), kind=chosen)
-
-
-_HTTP_PREFIX = b"HTTP/"
+    """A TCP connection to the first address that answers (see httpclient.connect)."""
+    with stage(Step.CONNECT, "connecting"):
+        return httpclient.connect(addresses, deadline)
 
 
 def read_http_head(
@@ -183,80 +100,25 @@ def read_http_head(
     step: Step,
     what: str,
     silent_close_hint: str = "",
-    peer_kind: FailureKind | None = None,
     already: bytes = b"",
 ) -> tuple[bytes, bytes]:
     """The HTTP response head and any bytes that followed it, within limits.
 
-    ``already`` holds bytes received before (what followed a 1xx answer). ``peer_kind``
-    (PROXY for a CONNECT answer) replaces the kinds of everything but a timeout:
-    whatever the proxy does wrong, the proxy is what to look at.
+    ``already`` holds bytes received before (what followed a 1xx answer).
     """
-
-    def failure(reason: str, kind: FailureKind) -> StepFailure:
-        return StepFailure(step, reason, kind=peer_kind or kind)
-
-    sock.io_deadline = deadline
-    buffer = already
-    while True:
-        end = head_end(buffer)
-        if end >= 0:
-            if end > MAX_HEAD_BYTES:
-                break
-            return buffer[:end], buffer[end:]
-        if len(buffer) > MAX_HEAD_BYTES:
-            break
-        try:
-            chunk = sock.recv(4096)
-        except DeadlineExceeded:
-            got = f"after {len(buffer)} bytes of it" if buffer else "before any of it arrived"
-            raise timed_out(step, f"{what} timed out {got} ({deadline.budget_s:g} s budget)") from None
-        if not chunk:
-            if not buffer:
-                raise failure(
-                    f"connection closed by the server before the {what}{silent_close_hint}",
-                    FailureKind.CLOSED,
-                )
-            raise failure(f"connection closed in the middle of the {what}", FailureKind.CLOSED)
-        buffer += chunk
-        if not buffer.startswith(_HTTP_PREFIX[: len(buffer)]):
-            # An SSH banner, a TLS alert, a database greeting: no need to wait for more.
-            first_line = buffer.split(b"\r\n", 1)[0].split(b"\n", 1)[0][:60]
-            raise failure(
-                f"server did not answer with HTTP: {first_line.decode('iso-8859-1')!r}",
-                FailureKind.BAD_HANDSHAKE,
-            )
-    raise failure(f"{what} header block is over the {MAX_HEAD_BYTES}-byte limit", FailureKind.BAD_HANDSHAKE)
+    # Only NetFailure here: socket and TLS errors are worded by the caller's stage(),
+    # which knows the whole step ("upgrade failed: ...").
+    try:
+        return httpclient.read_head(sock, deadline, what, silent_close_hint, pending=already)
+    except NetFailure as exc:
+        raise from_net(step, exc) from None
 
 
 def tunnel(sock: DeadlineSocket, settings: CheckSettings, deadline: Deadline) -> None:
     """Ask the HTTP proxy for a CONNECT tunnel to the CSMS."""
     assert settings.proxy is not None
-    target = host_header(settings.host, settings.port, secure=False)
-    if ":" not in target.rsplit("]", 1)[-1]:
-        target = f"{target}:{settings.port}"
-    lines = [f"CONNECT {target} HTTP/1.1", f"Host: {target}"]
-    if settings.proxy.authorization:
-        lines.append(f"Proxy-Authorization: {settings.proxy.authorization}")
-    sock.io_deadline = deadline
-    proxy = f"proxy {settings.proxy.display}"
-    with stage(Step.CONNECT, proxy, os_kind=FailureKind.PROXY):
-        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-        head, _ = read_http_head(
-            sock, deadline, Step.CONNECT, "proxy CONNECT response", peer_kind=FailureKind.PROXY
-        )
-    try:
-        answer = parse_head(head)
-    except UpgradeRefused as exc:
-        raise StepFailure(Step.CONNECT, f"{proxy}: {exc.reason}", kind=FailureKind.PROXY) from None
-    if answer.status == 407:
-        raise StepFailure(Step.CONNECT, f"{proxy} requires authentication", kind=FailureKind.PROXY_AUTH)
-    if answer.status // 100 != 2:
-        raise StepFailure(
-            Step.CONNECT,
-            f"{proxy} refused CONNECT: {answer.status} {answer.reason}",
-            kind=FailureKind.PROXY,
-        )
+    with stage(Step.CONNECT, f"proxy {settings.proxy.display}"):
+        httpclient.tunnel(sock, settings.host, settings.port, settings.proxy, deadline)
 
 
 def _facts(sock: ssl.SSLSocket, verified: bool) -> TlsFacts:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from .channel import Channel, ConnectionClosed, WebSocketViolation
 from .deadline import Deadline, DeadlineExceeded
-from .failures import FailureKind, kind_for_os_error
+from .failures import FailureKind, kind_for_os_error, kind_for_ssl_error
 from .result import Step, StepFailure, timed_out
 from .rpc import (
     Call,
@@ -28,7 +28,7 @@ from .rpc import (
     parse_frame,
 )
 from .sockets import describe_os_error
-from .tls import describe_ssl_error, ssl_failure_kind
+from .tls import describe_ssl_error
 from .trace import Tracer
 from .versions import OcppVersion
 
@@ -102,7 +102,7 @@ class Exchange:
                 step, f"protocol violation: {exc}", kind=FailureKind.OCPP_PROTOCOL
             ) from None
         except ssl.SSLError as exc:
-            raise StepFailure(step, describe_ssl_error(exc), kind=ssl_failure_kind(exc)) from None
+            raise StepFailure(step, describe_ssl_error(exc), kind=kind_for_ssl_error(exc)) from None
         except OSError as exc:
             raise StepFailure(
                 step,

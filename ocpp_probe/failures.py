@@ -13,6 +13,7 @@ layer can classify its own exceptions here.
 from __future__ import annotations
 
 import errno
+import ssl
 from enum import Enum
 
 
@@ -114,3 +115,31 @@ def kind_for_os_error(exc: OSError, default: FailureKind) -> FailureKind:
     if isinstance(exc, TimeoutError):
         return FailureKind.TIMEOUT
     return _ERRNO_KINDS.get(exc.errno or 0, default)
+
+
+# OpenSSL's X509_V_ERR codes that call for a different fix than "trust the CA".
+_EXPIRED_CODES = (9, 10)  # CERT_NOT_YET_VALID, CERT_HAS_EXPIRED: dates or the probe's clock
+_HOSTNAME_CODES = (62, 64)  # HOSTNAME_MISMATCH, IP_ADDRESS_MISMATCH
+# Alerts by which a server says it does not accept (or did not get) our client certificate.
+_CLIENT_CERT_REASONS = frozenset({
+    "TLSV13_ALERT_CERTIFICATE_REQUIRED",
+    "SSLV3_ALERT_BAD_CERTIFICATE",
+    "TLSV1_ALERT_UNKNOWN_CA",
+    "SSLV3_ALERT_CERTIFICATE_EXPIRED",
+    "TLSV1_ALERT_ACCESS_DENIED",
+    "SSLV3_ALERT_CERTIFICATE_UNKNOWN",
+    "SSLV3_ALERT_UNSUPPORTED_CERTIFICATE",
+})
+
+
+def kind_for_ssl_error(exc: ssl.SSLError) -> FailureKind:
+    """The kind of a TLS failure, from the same facts tls.describe_ssl_error words."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        if exc.verify_code in _EXPIRED_CODES:
+            return FailureKind.TLS_EXPIRED
+        if exc.verify_code in _HOSTNAME_CODES:
+            return FailureKind.TLS_HOSTNAME
+        return FailureKind.TLS_UNTRUSTED
+    if getattr(exc, "reason", None) in _CLIENT_CERT_REASONS:
+        return FailureKind.TLS_CLIENT_CERT
+    return FailureKind.TLS_HANDSHAKE

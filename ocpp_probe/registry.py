@@ -126,7 +126,7 @@ SSL_CERT_FILE = Setting("SSL_CERT_FILE", None,
 KUMA_PUSH_URL = Setting("KUMA_PUSH_URL", "--push-url",
                         "Uptime Kuma push URL, .../api/push/<token> (secret: prefer the env)",
                         metavar="URL", scope=PUSH)
-KUMA_PUSH_TIMEOUT = Setting("KUMA_PUSH_TIMEOUT", "--push-timeout", "wait for Kuma's answer, s",
+KUMA_PUSH_TIMEOUT = Setting("KUMA_PUSH_TIMEOUT", "--push-timeout", "whole push incl. DNS, s",
                             metavar="SECONDS", default="10", unit="seconds", scope=PUSH)
 KUMA_PUSH_WARNING_DOWN = Setting("KUMA_PUSH_WARNING_DOWN", "--push-warning-down",
                                  "push WARNING as down (default up)", default="false", scope=PUSH)

@@ -18,8 +18,15 @@ from typing import TextIO
 from . import registry
 from .check import run_check
 from .failures import FailureKind
-from .printable import printable
-from .reporters.kuma_push import PushOutcome, PushTarget, outcome_document, push, push_target_from
+from .printable import shown
+from .push import (
+    ProxyEnvironment,
+    PushOutcome,
+    PushTarget,
+    outcome_document,
+    push,
+    push_target_from,
+)
 from .result import CheckResult, Step, Verdict
 from .settings import CheckSettings, ConfigError, parse_bool, parse_positive
 from .trace import Tracer
@@ -41,8 +48,9 @@ class RunOptions:
     push_timeout_s: float = DEFAULT_PUSH_TIMEOUT_S
     warning_is_down: bool = False
     every_s: float | None = None
-    # The environment the run was given, for the push's proxy variables.
-    environment: Mapping[str, str] = field(default_factory=dict, repr=False)
+    # Only the proxy variables of the run's environment, for the push (the rest of
+    # the environment may hold secrets and is not kept).
+    proxies: ProxyEnvironment = field(default_factory=ProxyEnvironment)
 
 
 def run_options_from(
@@ -62,7 +70,7 @@ def run_options_from(
         or DEFAULT_PUSH_TIMEOUT_S,
         warning_is_down=parse_bool(values, "KUMA_PUSH_WARNING_DOWN"),
         every_s=every,
-        environment=dict(values),
+        proxies=ProxyEnvironment.of(values),
     )
 
 
@@ -108,7 +116,7 @@ def finish(result: CheckResult, options: RunOptions, trace: Tracer | None = None
         options.push,
         result,
         options.push_timeout_s,
-        options.environment,
+        options.proxies,
         options.warning_is_down,
         trace,
     )
@@ -147,7 +155,7 @@ def render(
         text = render_prometheus(result, {"target": config_target(result, output)})
         if result.failed_step is Step.CONFIG:
             # Why, for whoever opens the file or the scrape: the exposition's comment.
-            text = f"# ocpp-probe configuration error: {printable(result.reason)}\n{text}"
+            text = f"# ocpp-probe configuration error: {shown(result.reason)}\n{text}"
         return text.rstrip("\n")
     from .reporters.text import render_line
 
@@ -189,7 +197,7 @@ def report(
     ):
         # Metrics or a file do not show a person the reason; stderr does (cron mails
         # it, systemd logs it).
-        err.write(f"ocpp-probe: {printable(outcome.result.reason)}\n")
+        err.write(f"ocpp-probe: {shown(outcome.result.reason)}\n")
     if options.output is not None:
         try:
             write_atomically(options.output, text + "\n")
@@ -200,6 +208,7 @@ def report(
         out.write(prefix + text + "\n")
         out.flush()
     if outcome.push is not None and not outcome.push.ok:
+        # The detail was redacted and escaped by push.push; it quotes Kuma or a proxy.
         err.write(f"ocpp-probe: push to {outcome.push.target} failed: {outcome.push.detail}\n")
         err.flush()
     return written

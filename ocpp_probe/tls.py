@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import ssl
 
-from .failures import FailureKind
 from .settings import CheckSettings, ConfigError
 from .sockets import DeadlineSSLSocket
 
@@ -107,30 +106,3 @@ def describe_ssl_error(exc: ssl.SSLError) -> str:
         return "server closed the connection during the TLS handshake"
     return f"TLS error: {reason or exc}"
 
-
-# OpenSSL's X509_V_ERR codes that call for a different fix than "trust the CA".
-_EXPIRED_CODES = (9, 10)  # CERT_NOT_YET_VALID, CERT_HAS_EXPIRED: dates or the probe's clock
-_HOSTNAME_CODES = (62, 64)  # HOSTNAME_MISMATCH, IP_ADDRESS_MISMATCH
-# Alerts by which a server says it does not accept (or did not get) our client certificate.
-_CLIENT_CERT_REASONS = frozenset({
-    "TLSV13_ALERT_CERTIFICATE_REQUIRED",
-    "SSLV3_ALERT_BAD_CERTIFICATE",
-    "TLSV1_ALERT_UNKNOWN_CA",
-    "SSLV3_ALERT_CERTIFICATE_EXPIRED",
-    "TLSV1_ALERT_ACCESS_DENIED",
-    "SSLV3_ALERT_CERTIFICATE_UNKNOWN",
-    "SSLV3_ALERT_UNSUPPORTED_CERTIFICATE",
-})
-
-
-def ssl_failure_kind(exc: ssl.SSLError) -> FailureKind:
-    """The kind of a TLS failure, from the same facts describe_ssl_error words."""
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        if exc.verify_code in _EXPIRED_CODES:
-            return FailureKind.TLS_EXPIRED
-        if exc.verify_code in _HOSTNAME_CODES:
-            return FailureKind.TLS_HOSTNAME
-        return FailureKind.TLS_UNTRUSTED
-    if getattr(exc, "reason", None) in _CLIENT_CERT_REASONS:
-        return FailureKind.TLS_CLIENT_CERT
-    return FailureKind.TLS_HANDSHAKE

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from . import __version__
 from .failures import FailureKind, kind_for_http_status
-from .printable import printable
+from .printable import shown
 
 _GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455, section 1.3
 
@@ -197,9 +197,7 @@ def body_reason(head: HttpHead, body: bytes) -> str:
     status_line = f"{head.status} {head.reason}".strip()
     if not text or text in (head.reason, status_line) or text == f"{status_line} {status_line}":
         return ""
-    if len(text) > BODY_SHOWN_MAX:
-        text = text[: BODY_SHOWN_MAX - 3] + "..."
-    return printable(text)
+    return shown(text, BODY_SHOWN_MAX)
 
 
 def judge_response(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 
 from ocpp_probe.failures import FailureKind
-from ocpp_probe.reporters.kuma_push import MSG_MAX, push_query, push_target_from
+from ocpp_probe.push import MSG_MAX, push_query, push_target_from
 from ocpp_probe.result import CheckResult, Step, Verdict
 from ocpp_probe.settings import ConfigError
 
@@ -98,11 +98,10 @@ def test_failed_push_keeps_a_critical_verdicts_exit_code() -> None:
 
 
 def test_unreachable_kuma_and_non_json_answer_are_push_failures() -> None:
-    refused = probe_in_process(
-        ["--demo"], {"KUMA_PUSH_URL": f"http://127.0.0.1:{_closed_port()}/api/push/{TOKEN}"}
-    )
+    port = _closed_port()
+    refused = probe_in_process(["--demo"], {"KUMA_PUSH_URL": f"http://127.0.0.1:{port}/api/push/{TOKEN}"})
     assert refused.code == 1
-    assert "failed: cannot reach Kuma: [Errno 111] Connection refused" in refused.stderr
+    assert refused.stderr.endswith(f"failed: cannot reach Kuma: connection refused by 127.0.0.1:{port}\n")
     with KumaReceiver((TOKEN,), mode="html") as page:
         html = probe_in_process(["--demo", "--push-url", page.url()])
     assert html.code == 1
@@ -203,4 +202,6 @@ def test_a_garbled_http_answer_is_a_push_failure_not_a_crash() -> None:
     assert run.code == 1
     assert run.doc["verdict"] == "OK"
     assert run.doc["push"]["ok"] is False
-    assert run.doc["push"]["detail"].startswith("push failed: BadStatusLine: ")
+    assert run.doc["push"]["detail"] == (
+        "bad answer from Kuma: server did not answer with HTTP: 'SSH-2.0-OpenSSH_9.2'"
+    )

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ocpp_probe import registry
 from ocpp_probe.cli import CLI_SETTINGS, build_parser
+from ocpp_probe.httpclient import PROXY_VARIABLES  # read as curl reads them; see the PROBE_PROXY row
 from ocpp_probe.runner import OutputFormat
 from ocpp_probe.serve.command import _parser as serve_parser
 from ocpp_probe.serve.config import check_setting_names
@@ -15,9 +16,6 @@ from ocpp_probe.serve.config import check_setting_names
 ROOT = Path(__file__).resolve().parent.parent
 TABLE_HEADER = "| variable | flag | default | meaning |"
 ENV_NAME = re.compile(r"[A-Z][A-Z0-9_]+")
-# Read as curl reads them, from the environment; documented in the PROBE_PROXY row.
-PROXY_VARIABLES = {"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy",
-                   "NO_PROXY", "no_proxy"}
 
 
 def readme_rows() -> list[tuple[str, str, str]]:
