@@ -4,7 +4,7 @@
 set -euo pipefail
 need=()
 for pkg in qemu-user-static binfmt-support debootstrap binutils patchelf musl-tools \
-           python3 python3-venv libpython3.11 util-linux; do
+           python3 python3-venv libpython3.11 util-linux haproxy; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -48,6 +48,7 @@ OPTIONS: list[Option] = [
     Option("--insecure", "TLS_INSECURE", "skip TLS verification (reported in the result)"),
     Option("--proxy", "PROBE_PROXY", "http://[user:pass@]host:port CONNECT proxy, or 'none'", "URL"),
     Option("--accept-pending", "ACCEPT_PENDING", "count BootNotification Pending as healthy"),
+    Option("--no-boot", "PROBE_NO_BOOT", "send only Heartbeat, no BootNotification (known station)"),
     Option("--warn-rtt", "WARN_RTT", "WARNING above this Heartbeat RTT, ms", "MS"),
     Option("--warn-cert-days", "WARN_CERT_DAYS", "WARNING when the certificate expires sooner (14)", "DAYS"),
     Option("--warn-clock", "WARN_CLOCK_OFFSET", "WARNING when the CSMS clock is off by more, s", "SECONDS"),
@@ -59,12 +60,24 @@ OPTIONS: list[Option] = [
     Option("--push-timeout", "KUMA_PUSH_TIMEOUT", "wait for Kuma's answer, s (default 10)", "SECONDS"),
     Option("--push-warning-down", "KUMA_PUSH_WARNING_DOWN", "push WARNING as down (default up)"),
     Option("--every", "PROBE_EVERY", "keep running: one check every SECONDS", "SECONDS"),
+    # Station mode (see ocpp_probe/station.py).
+    Option("--hold", "PROBE_HOLD", "station mode: hold one connection, a Heartbeat per --every"),
+    Option(
+        "--ping-interval", "PROBE_PING_INTERVAL",
+        "station mode: WebSocket ping every SECONDS, 0 for none (default 30)", "SECONDS",
+    ),
+    Option(
+        "--boot-on-reconnect", "PROBE_BOOT_ON_RECONNECT",
+        "station mode: send BootNotification on every reconnect too",
+    ),
 ]
 
 EPILOG = """\
 exit codes: 0 OK, 1 WARNING, 2 CRITICAL (the check failed), 3 UNKNOWN (bad settings)
 A failed push to Kuma makes the exit code at least 1 (the verdict itself is kept).
-With --every the process runs until SIGTERM/SIGINT, then exits 0.
+With --every the process runs until SIGTERM/SIGINT, then exits 0. --every alone opens
+a new connection and boots each time (loop mode); --every with --hold keeps one
+connection, boots once and sends one Heartbeat per interval (station mode).
 `ocpp-probe serve --config FILE` runs the HTTP probe server (see `serve --help`).
 Every option can also be set by the environment variable shown in its help; a flag
 wins over its variable. HTTPS_PROXY/HTTP_PROXY/NO_PROXY are honoured as curl does.
@@ -190,6 +203,10 @@ def _main(
         trace = stream_tracer(err) if args.verbose else None
         # Bad settings never get better by retrying: even with --every they are
         # reported (and pushed) once, the way a one-shot run reports them, exit 3.
+        if options.hold and not isinstance(settings, ConfigError):
+            from .station_loop import run_station
+
+            return run_station(settings, options, out, err, trace)
         if options.every_s is not None and not isinstance(settings, ConfigError):
             from .loop import run_loop
 

@@ -22,6 +22,7 @@ from .settings import CheckSettings, ConfigError, parse_bool, parse_positive
 from .trace import Tracer
 
 DEFAULT_PUSH_TIMEOUT_S = 10.0
+DEFAULT_PING_INTERVAL_S = 30.0
 
 
 class OutputFormat(Enum):
@@ -38,6 +39,10 @@ class RunOptions:
     push_timeout_s: float = DEFAULT_PUSH_TIMEOUT_S
     warning_is_down: bool = False
     every_s: float | None = None
+    # Station mode (--hold): one held connection, a Heartbeat per --every slot.
+    hold: bool = False
+    ping_interval_s: float = 0.0  # WebSocket pings on the held connection; 0: none
+    boot_on_reconnect: bool = False
     # The environment the run was given, for the push's proxy variables.
     environment: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -51,6 +56,12 @@ def run_options_from(
         raise ConfigError(
             "PROBE_EVERY", "with --format prometheus needs --output FILE (one exposition per check)"
         )
+    hold = parse_bool(values, "PROBE_HOLD")
+    if hold and every is None:
+        raise ConfigError("PROBE_HOLD", "needs --every SECONDS (PROBE_EVERY): the Heartbeat interval")
+    for name in ("PROBE_PING_INTERVAL", "PROBE_BOOT_ON_RECONNECT"):
+        if not hold and (values.get(name) or "").strip():
+            raise ConfigError(name, "only applies to station mode (--hold with --every)")
     return RunOptions(
         format=fmt,
         output=output,
@@ -59,8 +70,18 @@ def run_options_from(
         or DEFAULT_PUSH_TIMEOUT_S,
         warning_is_down=parse_bool(values, "KUMA_PUSH_WARNING_DOWN"),
         every_s=every,
+        hold=hold,
+        ping_interval_s=_ping_interval(values),
+        boot_on_reconnect=parse_bool(values, "PROBE_BOOT_ON_RECONNECT"),
         environment=dict(values),
     )
+
+
+def _ping_interval(values: Mapping[str, str]) -> float:
+    text = (values.get("PROBE_PING_INTERVAL") or "").strip()
+    if text in ("0", "0.0", "off", "none"):
+        return 0.0
+    return parse_positive(values, "PROBE_PING_INTERVAL", "seconds (0: no pings)") or DEFAULT_PING_INTERVAL_S
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,13 @@ from ..result import CheckResult
 
 
 def result_document(result: CheckResult) -> dict[str, Any]:
+    document = _document(result)
+    if result.session is not None:  # station mode only: one-shot documents stay as they were
+        document["session"] = asdict(result.session)
+    return document
+
+
+def _document(result: CheckResult) -> dict[str, Any]:
     return {
         "verdict": result.verdict.name,
         "exit_code": result.verdict.exit_code,

@@ -13,7 +13,7 @@ def summary(result: CheckResult) -> str:
     """The verdict sentence without the OCPP prefix or perfdata (also Kuma's msg)."""
     if result.verdict in (Verdict.CRITICAL, Verdict.UNKNOWN):
         step = result.failed_step.value if result.failed_step else "check"
-        return f"{step} failed: {result.reason}"
+        return _with_session(result, f"{step} failed: {result.reason}")
     parts: list[str] = []
     protocol = result.subprotocol or f"ocpp{result.ocpp_version}"
     if result.boot is not None:
@@ -25,7 +25,15 @@ def summary(result: CheckResult) -> str:
         text += " (TLS NOT VERIFIED: insecure mode)"
     if result.warnings:
         text = "; ".join(result.warnings) + " - " + text
-    return text
+    return _with_session(result, text)
+
+
+def _with_session(result: CheckResult, text: str) -> str:
+    if result.session is None:
+        return text
+    from ..session import short_session  # only station mode pays for it
+
+    return f"{text} [{short_session(result.session)}]"
 
 
 def perfdata(result: CheckResult) -> str:
