@@ -24,6 +24,7 @@ def _document(result: CheckResult) -> dict[str, Any]:
         "exit_code": result.verdict.exit_code,
         "ok": result.ok,
         "failed_step": result.failed_step.value if result.failed_step else None,
+        "failure_kind": result.failure_kind.value if result.failure_kind else None,
         "reason": result.reason or None,
         "target": result.target,
         "ocpp_version": result.ocpp_version,
