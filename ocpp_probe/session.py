@@ -8,10 +8,16 @@ waiting and without a network.
 from __future__ import annotations
 
 import os
+import ssl
 from dataclasses import dataclass
 
+from .channel import ConnectionClosed, WebSocketViolation
+from .deadline import DeadlineExceeded
 from .failures import FailureKind
-from .result import SessionFacts
+from .result import SessionFacts, StepFailure
+from .rpc import FrameViolation
+from .sockets import describe_os_error
+from .tls import describe_ssl_error
 
 RECONNECT_FIRST_S = 1.0  # first retry after a drop; doubles up to the --every interval
 
@@ -80,6 +86,38 @@ def heartbeat_unanswered(timeout_s: float, lifetime_s: float) -> Drop:
 def broken(kind: FailureKind, problem: str, lifetime_s: float) -> Drop:
     """The CSMS broke the WebSocket or OCPP-J rules; the probe gives up the connection."""
     return Drop(kind, f"{problem}; connection given up, {_lived(lifetime_s)}", lifetime_s)
+
+
+def drop_in_call(
+    exc: StepFailure, action: str, budget_s: float, opened_at: float, last_traffic: float, now: float
+) -> Drop | None:
+    """The drop behind a failed CALL, or None when the connection is still usable."""
+    cause = exc.__context__  # the exchange raises its StepFailure `from None` over this
+    lifetime = now - opened_at
+    if isinstance(cause, DeadlineExceeded):
+        if action == "Heartbeat":
+            return heartbeat_unanswered(budget_s, lifetime)
+        return broken(FailureKind.TIMEOUT, exc.reason, lifetime)
+    if isinstance(cause, (ConnectionClosed, OSError)):
+        return drop_from_error(cause, f"{action} response", now - last_traffic, lifetime)
+    if isinstance(cause, WebSocketViolation):
+        return broken(FailureKind.WS_PROTOCOL, exc.reason, lifetime)
+    if isinstance(cause, FrameViolation):
+        return broken(FailureKind.OCPP_PROTOCOL, exc.reason, lifetime)
+    return None
+
+
+def drop_from_error(
+    cause: BaseException, waiting_for: str | None, quiet_s: float, lifetime: float
+) -> Drop:
+    if isinstance(cause, ConnectionClosed):
+        if cause.by_frame:
+            return closed_by_csms(cause.reason, lifetime)
+        return cut_without_close("CSMS closed the connection", waiting_for, quiet_s, lifetime)
+    if isinstance(cause, ssl.SSLError):
+        return cut_without_close(describe_ssl_error(cause), waiting_for, quiet_s, lifetime)
+    assert isinstance(cause, OSError)
+    return cut_without_close(describe_os_error(cause), waiting_for, quiet_s, lifetime)
 
 
 class Pinger:

@@ -14,7 +14,6 @@ thing due (a ping, a pong's deadline, a boot retry, the next slot).
 
 from __future__ import annotations
 
-import ssl
 import time
 from dataclasses import dataclass, field, replace
 from typing import Callable
@@ -46,14 +45,12 @@ from .session import (
     Pinger,
     boot_retry_delay,
     broken,
-    closed_by_csms,
-    cut_without_close,
-    heartbeat_unanswered,
+    drop_from_error,
+    drop_in_call,
     pong_missing,
 )
 from .settings import CheckSettings
-from .sockets import DeadlineSocket, DeadlineSSLSocket, describe_os_error
-from .tls import describe_ssl_error
+from .sockets import DeadlineSocket, DeadlineSSLSocket
 from .trace import Tracer
 
 Clock = Callable[[], float]
@@ -94,34 +91,6 @@ class Link:
     def refused(self) -> bool:
         """Booted but not (yet) Accepted: no other message may be sent."""
         return self.boot is not None and not self.accepted
-
-
-def _lost_in_call(exc: StepFailure, action: str, budget_s: float, link: Link, now: float) -> Drop | None:
-    """The drop behind a failed CALL, or None when the connection is still usable."""
-    cause = exc.__context__  # the exchange raises its StepFailure `from None` over this
-    lifetime = now - link.opened_at
-    if isinstance(cause, DeadlineExceeded):
-        if action == "Heartbeat":
-            return heartbeat_unanswered(budget_s, lifetime)
-        return broken(FailureKind.TIMEOUT, exc.reason, lifetime)
-    if isinstance(cause, (ConnectionClosed, OSError)):
-        return _cut(cause, f"{action} response", now - link.last_traffic, lifetime)
-    if isinstance(cause, WebSocketViolation):
-        return broken(FailureKind.WS_PROTOCOL, exc.reason, lifetime)
-    if isinstance(cause, FrameViolation):
-        return broken(FailureKind.OCPP_PROTOCOL, exc.reason, lifetime)
-    return None
-
-
-def _cut(cause: BaseException, waiting_for: str | None, quiet_s: float, lifetime: float) -> Drop:
-    if isinstance(cause, ConnectionClosed):
-        if cause.by_frame:
-            return closed_by_csms(cause.reason, lifetime)
-        return cut_without_close("CSMS closed the connection", waiting_for, quiet_s, lifetime)
-    if isinstance(cause, ssl.SSLError):
-        return cut_without_close(describe_ssl_error(cause), waiting_for, quiet_s, lifetime)
-    assert isinstance(cause, OSError)
-    return cut_without_close(describe_os_error(cause), waiting_for, quiet_s, lifetime)
 
 
 class Station:
@@ -310,7 +279,7 @@ class Station:
         try:
             run()
         except StepFailure as exc:
-            drop = _lost_in_call(exc, action, budget, link, self.clock())
+            drop = drop_in_call(exc, action, budget, link.opened_at, link.last_traffic, self.clock())
             if drop is not None:
                 self._lose(drop)
                 raise Lost(drop) from None
@@ -392,7 +361,8 @@ class Station:
                         self.trace(f"  ignored: {describe(frame)}")
             except (ConnectionClosed, OSError) as exc:
                 waiting = "pong" if link.pinger.waiting else None
-                drop = _cut(exc, waiting, self.clock() - link.last_traffic, self.clock() - link.opened_at)
+                now = self.clock()
+                drop = drop_from_error(exc, waiting, now - link.last_traffic, now - link.opened_at)
             except WebSocketViolation as exc:
                 drop = broken(FailureKind.WS_PROTOCOL, str(exc), self.clock() - link.opened_at)
             except FrameViolation as exc:

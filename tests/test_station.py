@@ -130,11 +130,13 @@ def test_csms_restart_is_pushed_down_then_up_and_the_reconnect_sends_no_boot(tmp
     assert drop["session"]["last_drop_kind"] == "closed"
     back = _ok_after(docs, drop_at)[0]
     assert back["session"]["reconnects"] == 1 and back["session"]["boots"] == 1
-    assert back["session"]["last_drop_lifetime_s"] >= 0.4
+    assert back["session"]["last_drop_lifetime_s"] >= 0.3  # it carried three Heartbeats, 0.2 s apart
+    assert f"lived {back['session']['last_drop_lifetime_s']:.1f} s" in drop["reason"]
     # Kuma: up, then down at the drop, then up again.
     first_down = statuses.index("down")
     assert set(statuses[:first_down]) == {"up"} and "up" in statuses[first_down:]
-    assert len(statuses) == len(docs)
+    # Each result pushed as reported (a push may be in flight when SIGTERM ends the run).
+    assert statuses[:len(docs)] == ["up" if doc["ok"] else "down" for doc in docs]
 
 
 def _free_port() -> int:
