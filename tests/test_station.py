@@ -18,7 +18,7 @@ import pytest
 from .peers.kuma_receiver import KumaReceiver
 from .peers.ocpp_lib_csms import OcppLibCsms
 from .peers.ocpp_rpc_csms import OcppRpcCsms
-from .test_loop import LoopProcess, wait_for
+from .test_loop import LoopProcess, _epoch, wait_for
 
 TOKEN = "station-T0KEN"
 Doc = dict[str, Any]
@@ -255,6 +255,21 @@ def test_a_csms_that_stops_answering_pings(tmp_path: Any) -> None:
     assert missed["failed_step"] == "session"
     assert missed["reason"].startswith("no pong within 0.3 s of a WebSocket ping")
     assert boots == 1 and _ok_after(docs, docs.index(missed))[0]["session"]["reconnects"] == 1
+
+
+def test_a_csms_interval_shorter_than_every_does_not_speed_the_probe_up(tmp_path: Any) -> None:
+    with OcppLibCsms(interval=1) as csms:  # asks for a Heartbeat every second
+        probe = _hold(tmp_path, csms.url(), "1.5", "--ping-interval", "0")
+        try:
+            wait_for(lambda: len(probe.documents()) >= 3, "three Heartbeats")
+        finally:
+            assert probe.stop() == 0
+        heartbeats = csms.seen.actions.count("Heartbeat")
+    docs = probe.documents()
+    assert docs[0]["boot"]["interval_s"] == 1
+    assert heartbeats == len(docs)  # one Heartbeat per --every slot, none in between
+    starts = [_epoch(doc["started_at"]) for doc in docs]
+    assert all(later - earlier >= 1.4 for earlier, later in zip(starts, starts[1:])), starts
 
 
 def test_pending_then_accepted_sends_nothing_but_boot_until_accepted(tmp_path: Any) -> None:
