@@ -369,3 +369,14 @@ def test_station_settings_are_checked_up_front(
     run = probe(["--json", *argv], {"WS_URL": "ws://127.0.0.1:9/ocpp/CP", **env})
     assert run.code == 3
     assert run.doc["reason"] == reason
+
+
+def test_serve_targets_take_no_boot_but_not_the_station_settings() -> None:
+    from ocpp_probe.serve.config import ServeConfigError, parse_config
+
+    config = parse_config({"targets": {"known": {"ws_url": "ws://127.0.0.1:9/ocpp/CP", "probe_no_boot": True}}},
+                          {}, "serve.toml")
+    assert config.targets["known"].settings.no_boot is True
+    for key in ("probe_hold", "probe_ping_interval", "probe_boot_on_reconnect"):
+        with pytest.raises(ServeConfigError, match=f"targets.x.{key}: unknown setting"):
+            parse_config({"targets": {"x": {"ws_url": "ws://127.0.0.1:9/ocpp/CP", key: "1"}}}, {}, "serve.toml")

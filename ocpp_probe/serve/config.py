@@ -45,7 +45,8 @@ def check_setting_names() -> frozenset[str]:
     """Every environment name of a check setting (run options such as KUMA_* excluded)."""
     from ..cli import OPTIONS
 
-    run_only = {"KUMA_PUSH_URL", "KUMA_PUSH_TIMEOUT", "KUMA_PUSH_WARNING_DOWN", "PROBE_EVERY"}
+    run_only = {"KUMA_PUSH_URL", "KUMA_PUSH_TIMEOUT", "KUMA_PUSH_WARNING_DOWN", "PROBE_EVERY",
+                "PROBE_HOLD", "PROBE_PING_INTERVAL", "PROBE_BOOT_ON_RECONNECT"}
     return frozenset(option.env for option in OPTIONS if option.env not in run_only)
 
 
