@@ -155,7 +155,9 @@ class Station:
                 step, f"internal error during {step.value}: {type(exc).__name__}: {exc}",
                 Verdict.UNKNOWN, kind=FailureKind.INTERNAL,
             )
-            self._lose(broken(FailureKind.INTERNAL, failure.reason, 0.0), quiet=True)
+            if self.link is not None:  # start afresh on a new connection
+                self._lose(broken(FailureKind.INTERNAL, failure.reason, self.clock() - self.link.opened_at),
+                           quiet=True)
         if failure is not None and self.trace:
             self.trace(f"! {failure.step.value} failed: {failure.reason}")
         if self.link is not None:
@@ -237,7 +239,9 @@ class Station:
         self.backoff.reset()
         self.ledger.connected()
         first = self.ledger.connections == 1
-        if self.boot_required or (first and not self.settings.no_boot):
+        # A station never Accepted must boot again on a new connection before anything else.
+        unaccepted = self.last_boot is not None and self.last_boot.status != BootStatus.ACCEPTED.value
+        if self.boot_required or unaccepted or (first and not self.settings.no_boot):
             self._boot(link, progress, deadline)
         elif self.trace:
             why = "--no-boot" if first else "a reconnect: the station did not reboot"

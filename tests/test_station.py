@@ -289,6 +289,25 @@ def test_pending_then_accepted_sends_nothing_but_boot_until_accepted(tmp_path: A
     assert docs[-1]["boot"]["status"] == "Accepted" and docs[-1]["session"]["boots"] == 2
 
 
+def test_a_station_never_accepted_boots_again_on_a_new_connection(tmp_path: Any) -> None:
+    first = OcppLibCsms(boot_statuses=["Pending"], interval=30).__enter__()
+    running = [first]
+    probe = _hold(tmp_path, first.url(), "0.2")
+    try:
+        wait_for(lambda: _count(probe, "CRITICAL") >= 2, "Pending results")
+        running.pop().__exit__(None, None, None)  # restarts before the 30 s boot retry
+        second = OcppLibCsms(port=first.port).__enter__()
+        running.append(second)
+        wait_for(lambda: _count(probe, "OK") >= 2, "Heartbeats once Accepted")
+    finally:
+        assert probe.stop() == 0
+        for csms in running:
+            csms.__exit__(None, None, None)
+    assert first.seen.actions == ["BootNotification"]  # Pending: nothing else was sent
+    assert second.seen.actions[0] == "BootNotification"  # not a Heartbeat from a Pending station
+    assert second.seen.actions.count("BootNotification") == 1
+
+
 def test_a_csms_that_wants_a_boot_on_each_connection(tmp_path: Any) -> None:
     first = OcppLibCsms(require_boot=True).__enter__()
     running = [first]
