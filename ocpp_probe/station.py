@@ -233,7 +233,7 @@ class Station:
             tls=progress.tls,
         )
         link.exchange.csms_calls = link.calls
-        channel.on_pong = lambda payload: link.pinger.pong(payload, self.clock())
+        channel.on_pong = lambda payload: self._pong(link, payload)
         self.link = link
         self.next_attempt_at = None
         self.backoff.reset()
@@ -332,6 +332,12 @@ class Station:
         self.ledger.heartbeats_answered += 1
         self._check_pong(link)
 
+    def _pong(self, link: Link, payload: bytes) -> None:
+        before = link.pinger.rtt_ms
+        link.pinger.pong(payload, self.clock())
+        if self.trace and link.pinger.rtt_ms is not before:
+            self.trace(f"< pong after {link.pinger.rtt_ms:.2f} ms")
+
     def _check_pong(self, link: Link) -> None:
         now = self.clock()
         if link.pinger.overdue(now):
@@ -348,6 +354,8 @@ class Station:
                 if link.pinger.due(now):
                     bound = Deadline.after(self.settings.response_timeout_s, "ping", self.clock)
                     link.channel.send_ping(link.pinger.sent(now), bound)
+                    if self.trace:
+                        self.trace("> ping")
                     link.last_traffic = now
                 if now >= wake:
                     return

@@ -118,6 +118,7 @@ def test_a_drop_result_fits_kuma_msg_with_its_session_facts() -> None:
     assert msg.startswith("CRITICAL - session failed: CSMS closed the connection without a close frame")
     assert msg.endswith("[not connected, 0 reconnects, last drop idle_closed after 1m01s]")
     assert len(msg) <= 250
+    assert "|" not in render_line(drop)  # nothing was measured: no perfdata of zeros
 
 
 def test_one_shot_results_have_no_session_anywhere() -> None:

@@ -51,6 +51,6 @@ def perfdata(result: CheckResult) -> str:
 
 def render_line(result: CheckResult) -> str:
     line = f"OCPP {result.verdict.name} - {summary(result)}"
-    if result.failed_step is Step.CONFIG:
-        return line  # nothing was measured
+    if result.failed_step in (Step.CONFIG, Step.SESSION):
+        return line  # nothing was measured (a bad setting, a held connection lost between checks)
     return f"{line} | {perfdata(result)}"
