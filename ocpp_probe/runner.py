@@ -78,9 +78,12 @@ def run_options_from(
 
 
 def _ping_interval(values: Mapping[str, str]) -> float:
-    text = (values.get("PROBE_PING_INTERVAL") or "").strip()
-    if text in ("0", "0.0", "off", "none"):
-        return 0.0
+    text = (values.get("PROBE_PING_INTERVAL") or "").strip().lower()
+    try:
+        if text in ("off", "none") or float(text) == 0:
+            return 0.0
+    except ValueError:
+        pass  # not a number: parse_positive says so
     return parse_positive(values, "PROBE_PING_INTERVAL", "seconds (0: no pings)") or DEFAULT_PING_INTERVAL_S
 
 
