@@ -353,7 +353,12 @@ class Station:
             try:
                 if link.pinger.due(now):
                     bound = Deadline.after(self.settings.response_timeout_s, "ping", self.clock)
-                    link.channel.send_ping(link.pinger.sent(now), bound)
+                    try:
+                        link.channel.send_ping(link.pinger.sent(now), bound)
+                    except DeadlineExceeded:  # the CSMS stopped reading: no pong will come either
+                        drop = pong_missing(link.pinger.timeout_s, self.clock() - link.opened_at)
+                        self._lose(drop)
+                        raise Lost(drop) from None
                     if self.trace:
                         self.trace("> ping")
                     link.last_traffic = now
