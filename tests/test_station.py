@@ -74,12 +74,36 @@ def test_twenty_heartbeats_on_one_connection_with_one_boot_and_csms_calls(
     assert ages == sorted(ages) and ages[-1] - ages[0] >= 1.5
     assert sessions[-1]["pong_rtt_ms"] is not None  # our own pings were answered
     assert all(doc["timings_ms"].keys() == {"heartbeat"} for doc in docs[1:])  # no reconnects
+    for before, after in zip(docs, docs[1:]):  # never two checks at once (ms resolution)
+        assert _epoch(before["started_at"]) + before["total_ms"] / 1000 <= _epoch(after["started_at"]) + 0.002
     calls = [call for doc in docs for call in doc["csms_calls"]]
     assert sorted(calls) == sorted(["TriggerMessage", "GetConfiguration" if version == "1.6" else "GetBaseReport"])
     stderr = probe.stderr()
     assert stderr.splitlines()[-1] == (
         f"ocpp-probe: stopped by SIGTERM after {len(docs)} checks, 1 connection, 1 BootNotification"
     )
+
+
+def test_station_mode_writes_the_prometheus_textfile_with_session_metrics(tmp_path: Any) -> None:
+    path = os.path.join(str(tmp_path), "ocpp.prom")
+    with OcppLibCsms() as csms:
+        probe = LoopProcess(str(tmp_path), ["--hold", "--every", "0.1", "--format", "prometheus", "--output", path],
+                            {"WS_URL": csms.url()})
+        try:
+            wait_for(lambda: csms.seen.actions.count("Heartbeat") >= 3, "three Heartbeats")
+            wait_for(lambda: "heartbeats_answered" in open(path).read(), "the textfile")
+        finally:
+            assert probe.stop() == 0
+    with open(path) as handle:
+        text = handle.read()
+    target = f'target="{csms.url()}"'
+    assert f"ocpp_probe_success{{{target}}} 1" in text
+    assert f"ocpp_probe_session_reconnects_total{{{target}}} 0" in text
+    assert f"ocpp_probe_session_boots_total{{{target}}} 1" in text
+    assert f"ocpp_probe_session_connection_age_seconds{{{target}}} " in text
+    assert "ocpp_probe_session_last_drop_lifetime_seconds" not in text  # nothing dropped
+    with open(probe.out_path) as out:
+        assert out.read() == ""  # the file, not stdout, gets the exposition
 
 
 def test_twenty_heartbeats_against_ocpp_rpc_strict_mode(tmp_path: Any) -> None:
