@@ -275,6 +275,7 @@ def result_of(
         csms_calls=list(progress.csms_calls),
         warnings=list(progress.warnings),
         started_at=started_at,
+        thresholds=settings.thresholds,
     )
 
 

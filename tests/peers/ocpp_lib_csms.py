@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Callable
 
 import websockets
 from ocpp.exceptions import SecurityError
@@ -30,6 +30,9 @@ _PACKAGES = {"1.6": "ocpp.v16", "2.0.1": "ocpp.v201", "2.1": "ocpp.v21"}
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+TimeFormat = Callable[[datetime], str]
 
 
 @dataclass
@@ -63,7 +66,7 @@ def _charge_point_class(version: str, owner: OcppLibCsms) -> type:
             status = owner.boot_statuses.pop(0) if owner.boot_statuses else owner.boot_status
             self.booted = status == "Accepted"
             return call_result.BootNotification(
-                current_time=_now(), interval=owner.interval, status=status
+                current_time=owner.now(), interval=owner.interval, status=status
             )
 
         @on("Heartbeat")
@@ -82,7 +85,7 @@ def _charge_point_class(version: str, owner: OcppLibCsms) -> type:
                 asyncio.get_running_loop().call_later(
                     0.002, lambda: asyncio.ensure_future(self._connection.close(1012, "restart"))
                 )
-            return call_result.Heartbeat(current_time=_now())
+            return call_result.Heartbeat(current_time=owner.now())
 
         async def call_now(self, action: str) -> None:
             """A CALL from the CSMS in the middle of the session; records the probe's answer."""
@@ -129,6 +132,7 @@ class OcppLibCsms:
         boot_statuses: list[str] | None = None,
         require_boot: bool = False,
         close_every: int = 0,
+        time_format: TimeFormat | None = None,
     ) -> None:
         self.version = version
         self.boot_status = boot_status
@@ -137,6 +141,7 @@ class OcppLibCsms:
         self.ssl_context = ssl_context
         self.heartbeat_delay_s = heartbeat_delay_s
         self.interval = interval
+        self.time_format = time_format  # how currentTime is written; RFC 3339 UTC by default
         # Answers to successive BootNotifications (then boot_status), e.g. Pending, Accepted.
         self.boot_statuses = list(boot_statuses or [])
         self.require_boot = require_boot  # SecurityError for a Heartbeat before a boot
@@ -151,6 +156,11 @@ class OcppLibCsms:
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: Any = None
         self._cp_class = _charge_point_class(version, self)
+
+    def now(self) -> str:
+        if self.time_format is None:
+            return _now()
+        return self.time_format(datetime.now(timezone.utc))
 
     def url(self, identity: str = "CP-1", host: str = "127.0.0.1") -> str:
         scheme = "wss" if self.ssl_context else "ws"
