@@ -106,6 +106,42 @@ def test_station_mode_writes_the_prometheus_textfile_with_session_metrics(tmp_pa
         assert out.read() == ""  # the file, not stdout, gets the exposition
 
 
+def test_a_held_wss_connection_with_pings_and_a_restart(tmp_path: Any) -> None:
+    """TLS: waits that end between frames, pings and pongs, a reconnect with a new handshake."""
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    ca_file = os.path.join(str(tmp_path), "ca.pem")
+    ca.cert_pem.write_to_path(ca_file)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    first = OcppLibCsms(ssl_context=context).__enter__()
+    running = [first]
+    probe = _hold(tmp_path, first.url(), "0.1", "--ping-interval", "0.03", env={"TLS_CA_FILE": ca_file})
+    try:
+        wait_for(lambda: _count(probe, "OK") >= 8, "Heartbeats over TLS")
+        running.pop().__exit__(None, None, None)
+        second = OcppLibCsms(ssl_context=context, port=first.port).__enter__()
+        running.append(second)
+        wait_for(lambda: second.seen.actions.count("Heartbeat") >= 5, "Heartbeats after the restart")
+    finally:
+        assert probe.stop() == 0
+        for csms in running:
+            csms.__exit__(None, None, None)
+    docs = probe.documents()
+    assert first.seen.actions.count("BootNotification") == 1 and "BootNotification" not in second.seen.actions
+    drop = docs[_first(docs, "closed")]
+    assert drop["reason"].startswith("CSMS closed the WebSocket with 1001 (going away)")
+    oks = [doc for doc in docs if doc["verdict"] == "OK"]
+    assert all(doc["tls"]["verified"] for doc in oks) and oks[-1]["session"]["reconnects"] == 1
+    assert oks[-1]["session"]["pong_rtt_ms"] is not None
+    failed = [doc for doc in docs if doc["verdict"] != "OK"]
+    assert [doc["failure_kind"] for doc in failed].count("closed") == 1
+    assert {doc["failed_step"] for doc in failed} <= {"session", "connect"}  # a reconnect may be refused
+
+
 def test_twenty_heartbeats_against_ocpp_rpc_strict_mode(tmp_path: Any) -> None:
     with OcppRpcCsms(protocols=["ocpp2.0.1"]) as csms:
         probe = _hold(tmp_path, csms.url(), "0.1", "--ping-interval", "0.05",
