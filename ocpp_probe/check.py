@@ -6,7 +6,6 @@ monotonic clock and bounded by the one deadline made here.
 
 from __future__ import annotations
 
-import base64
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,7 +27,7 @@ from .messages import (
     parse_boot_response,
     parse_heartbeat_response,
 )
-from .redact import Redactor
+from .redact import Redactor, query_secrets, redact_url
 from .result import BootFacts, CheckResult, Step, StepFailure, TlsFacts, Verdict, judged
 from .settings import CheckSettings, ConfigError
 from .sockets import DeadlineSocket, DeadlineSSLSocket
@@ -258,7 +257,7 @@ def result_of(
     """What ``progress`` learned, as a result (not yet judged against thresholds)."""
     return CheckResult(
         verdict=Verdict.OK if failure is None else failure.verdict,
-        target=settings.url,
+        target=redact_url(settings.url),
         ocpp_version=settings.version.value,
         failed_step=None if failure is None else failure.step,
         failure_kind=None if failure is None else failure.kind,
@@ -284,11 +283,13 @@ def redactor_for(settings: CheckSettings) -> Redactor:
     if settings.password is not None:
         secrets += [settings.password, basic_token(settings.identity, settings.password)]
         if settings.password_hex:
-            secrets.append(basic_token_bytes(settings.identity, bytes.fromhex(settings.password)))
-    if settings.proxy is not None and settings.proxy.authorization:
-        token = settings.proxy.authorization.split(" ", 1)[-1]
-        credentials = base64.b64decode(token).decode("utf-8", "replace")
-        secrets += [token, credentials.split(":", 1)[-1]]
+            raw = bytes.fromhex(settings.password)
+            # The bytes sent, as a server may quote them back: Latin-1 (an HTTP head), UTF-8.
+            secrets += [basic_token_bytes(settings.identity, raw), raw.decode("iso-8859-1"),
+                        raw.decode("utf-8", "replace")]
+    if settings.proxy is not None and settings.proxy.credentials is not None:
+        secrets += settings.proxy.credentials.secrets()
+    secrets += query_secrets(settings.url)
     return Redactor(secrets)
 
 

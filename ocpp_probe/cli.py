@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from . import __version__
+from .printable import nagios_status, shown
 from .result import Verdict
 from .runner import (
     Outcome,
@@ -79,7 +80,7 @@ OPTIONS: list[Option] = [
         "--push-url", "KUMA_PUSH_URL", "Uptime Kuma push URL, .../api/push/<token> (secret: prefer the env)",
         "URL",
     ),
-    Option("--push-timeout", "KUMA_PUSH_TIMEOUT", "wait for Kuma's answer, s (default 10)", "SECONDS"),
+    Option("--push-timeout", "KUMA_PUSH_TIMEOUT", "whole push incl. DNS, s (default 10)", "SECONDS"),
     Option("--push-warning-down", "KUMA_PUSH_WARNING_DOWN", "push WARNING as down (default up)"),
     Option("--every", "PROBE_EVERY", "keep running: one check every SECONDS", "SECONDS"),
     # Station mode (see ocpp_probe/station.py).
@@ -107,7 +108,8 @@ probe's BootNotification as that charger's (SteVe overwrites the station's store
 vendor, model, serials and firmware and sends its commands to the newest connection;
 ocpp-go rejects the second connection; CitrineOS can orphan the real charger).
 Every option can also be set by the environment variable shown in its help; a flag
-wins over its variable. HTTPS_PROXY/HTTP_PROXY/NO_PROXY are honoured as curl does.
+wins over its variable. https_proxy/http_proxy/all_proxy/no_proxy (either case) are
+honoured as curl does. A one-shot run ends within PROBE_TIMEOUT + KUMA_PUSH_TIMEOUT.
 """
 
 
@@ -178,7 +180,9 @@ def main(
         out.write("OCPP UNKNOWN - interrupted\n")
         return Verdict.UNKNOWN.exit_code
     except Exception as exc:  # a bug: say so in the plugin format, not as a traceback
-        out.write(f"OCPP UNKNOWN - internal error: {type(exc).__name__}: {exc}\n")
+        # The message may quote a server: made safe like any outside text.
+        why = nagios_status(shown(f"{type(exc).__name__}: {exc}"))
+        out.write(f"OCPP UNKNOWN - internal error: {why}\n")
         return Verdict.UNKNOWN.exit_code
 
 

@@ -16,8 +16,15 @@ from enum import Enum
 from typing import TextIO
 
 from .check import run_check
-from .printable import printable
-from .reporters.kuma_push import PushOutcome, PushTarget, outcome_document, push, push_target_from
+from .printable import shown
+from .push import (
+    ProxyEnvironment,
+    PushOutcome,
+    PushTarget,
+    outcome_document,
+    push,
+    push_target_from,
+)
 from .result import CheckResult, Step, Verdict
 from .settings import CheckSettings, ConfigError, parse_bool, parse_positive
 from .trace import Tracer
@@ -44,8 +51,9 @@ class RunOptions:
     hold: bool = False
     ping_interval_s: float = 0.0  # WebSocket pings on the held connection; 0: none
     boot_on_reconnect: bool = False
-    # The environment the run was given, for the push's proxy variables.
-    environment: Mapping[str, str] = field(default_factory=dict, repr=False)
+    # Only the proxy variables of the run's environment, for the push (the rest of
+    # the environment may hold secrets and is not kept).
+    proxies: ProxyEnvironment = field(default_factory=ProxyEnvironment)
 
 
 def run_options_from(
@@ -74,7 +82,7 @@ def run_options_from(
         hold=hold,
         ping_interval_s=_ping_interval(values),
         boot_on_reconnect=parse_bool(values, "PROBE_BOOT_ON_RECONNECT"),
-        environment=dict(values),
+        proxies=ProxyEnvironment.of(values),
     )
 
 
@@ -125,7 +133,7 @@ def finish(result: CheckResult, options: RunOptions, trace: Tracer | None = None
         options.push,
         result,
         options.push_timeout_s,
-        options.environment,
+        options.proxies,
         options.warning_is_down,
         trace,
     )
@@ -168,7 +176,7 @@ def render(
         text = render_prometheus(result, {"target": config_target(result, output)})
         if result.failed_step is Step.CONFIG:
             # Why, for whoever opens the file or the scrape: the exposition's comment.
-            text = f"# ocpp-probe configuration error: {printable(result.reason)}\n{text}"
+            text = f"# ocpp-probe configuration error: {shown(result.reason)}\n{text}"
         return text.rstrip("\n")
     from .reporters.text import render_line
 
@@ -210,7 +218,7 @@ def report(
     ):
         # Metrics or a file do not show a person the reason; stderr does (cron mails
         # it, systemd logs it).
-        err.write(f"ocpp-probe: {printable(outcome.result.reason)}\n")
+        err.write(f"ocpp-probe: {shown(outcome.result.reason)}\n")
     if options.output is not None:
         try:
             write_atomically(options.output, text + "\n")
@@ -221,6 +229,7 @@ def report(
         out.write(prefix + text + "\n")
         out.flush()
     if outcome.push is not None and not outcome.push.ok:
+        # The detail was redacted and escaped by push.push; it quotes Kuma or a proxy.
         err.write(f"ocpp-probe: push to {outcome.push.target} failed: {outcome.push.detail}\n")
         err.flush()
     return written

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ocpp_probe.failures import FailureKind
+from ocpp_probe.push import push_query
 from ocpp_probe.reporters.json_report import result_document
-from ocpp_probe.reporters.kuma_push import push_query
 from ocpp_probe.reporters.prometheus import render_prometheus
 from ocpp_probe.reporters.text import render_line
 from ocpp_probe.result import CheckResult, Step, Verdict

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from .. import __version__
+from ..printable import shown
 from ..result import CheckResult, SessionFacts, Step, Verdict
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -35,7 +36,8 @@ class Family:
 
 
 def escape_label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+    """A label value: outside text made one safe line first, then Prometheus escapes."""
+    return shown(value).replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
 
 
 def format_value(value: float) -> str:
