@@ -36,7 +36,9 @@ CLI_SETTINGS = registry.command_line(registry.CHECK, registry.PUSH, registry.LOO
 EPILOG = """\
 exit codes: 0 OK, 1 WARNING, 2 CRITICAL (the check failed), 3 UNKNOWN (bad settings)
 A failed push to Kuma makes the exit code at least 1 (the verdict itself is kept).
-With --every the process runs until SIGTERM/SIGINT, then exits 0.
+With --every the process runs until SIGTERM/SIGINT, then exits 0. --every alone opens
+a new connection and boots each time (loop mode); --every with --hold keeps one
+connection, boots once and sends one Heartbeat per interval (station mode).
 `ocpp-probe serve --config FILE` runs the HTTP probe server (see `serve --help`).
 `ocpp-probe diagnose ...` says layer by layer what is wrong and what to change.
 Give the probe an identity of its own, never a real charger's: a CSMS takes the
@@ -154,6 +156,10 @@ def _main(
         trace = stream_tracer(err) if args.verbose else None
         # Bad settings never get better by retrying: even with --every they are
         # reported (and pushed) once, the way a one-shot run reports them, exit 3.
+        if options.hold and not isinstance(settings, ConfigError):
+            from .station_loop import run_station
+
+            return run_station(settings, options, out, err, trace)
         if options.every_s is not None and not isinstance(settings, ConfigError):
             from .loop import run_loop
 

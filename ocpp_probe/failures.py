@@ -39,6 +39,10 @@ class FailureKind(Enum):
     BAD_HANDSHAKE = "bad_handshake"
     WS_PROTOCOL = "ws_protocol"
     CLOSED = "closed"
+    # Station mode (--hold): how a held connection was lost, each with its own remedy.
+    IDLE_CLOSED = "idle_closed"  # cut without a close frame while quiet: an idle timeout
+    PONG_TIMEOUT = "pong_timeout"  # the WebSocket ping went unanswered: a dead path
+    HEARTBEAT_UNANSWERED = "heartbeat_unanswered"  # socket open, the CSMS stopped answering
     OCPP_PROTOCOL = "ocpp_protocol"
     CALLERROR = "callerror"
     BOOT_PENDING = "boot_pending"
@@ -78,6 +82,15 @@ CHECK_FIRST: dict[FailureKind, str] = {
     FailureKind.BAD_HANDSHAKE: "that WS_URL points at the CSMS itself, not a web server or another service",
     FailureKind.WS_PROTOCOL: "the CSMS's WebSocket implementation (or a proxy rewriting frames)",
     FailureKind.CLOSED: "the CSMS logs: it hung up (often a refused identity or client certificate)",
+    FailureKind.IDLE_CLOSED: (
+        "idle timeouts of load balancers and proxies in front of the CSMS (or a lower --ping-interval)"
+    ),
+    FailureKind.PONG_TIMEOUT: (
+        "the path to the CSMS: NAT or firewall state lost, half-open TCP, a frozen node"
+    ),
+    FailureKind.HEARTBEAT_UNANSWERED: (
+        "the CSMS workers: it stopped serving old connections (failover, stuck worker)"
+    ),
     FailureKind.OCPP_PROTOCOL: "the CSMS's OCPP-J messages for this OCPP_VERSION (run with -v to see them)",
     FailureKind.CALLERROR: "the CALLERROR code and description in the reason, and the CSMS logs",
     FailureKind.BOOT_PENDING: "whether the station is awaiting approval at the CSMS (or set ACCEPT_PENDING)",

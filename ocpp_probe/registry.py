@@ -111,6 +111,8 @@ PROBE_PROXY = Setting("PROBE_PROXY", "--proxy",
                       metavar="URL", unset="from environment")
 ACCEPT_PENDING = Setting("ACCEPT_PENDING", "--accept-pending", "count BootNotification Pending as healthy",
                          default="false")
+PROBE_NO_BOOT = Setting("PROBE_NO_BOOT", "--no-boot",
+                        "send only Heartbeat, no BootNotification (known station)", default="false")
 WARN_RTT = Setting("WARN_RTT", "--warn-rtt", "WARNING above this Heartbeat RTT, ms",
                    metavar="MS", unit="milliseconds")
 WARN_CERT_DAYS = Setting("WARN_CERT_DAYS", "--warn-cert-days",
@@ -132,6 +134,15 @@ KUMA_PUSH_WARNING_DOWN = Setting("KUMA_PUSH_WARNING_DOWN", "--push-warning-down"
                                  "push WARNING as down (default up)", default="false", scope=PUSH)
 PROBE_EVERY = Setting("PROBE_EVERY", "--every", "keep running: one check every SECONDS",
                       metavar="SECONDS", unit="seconds", scope=LOOP)
+# Station mode (see ocpp_probe/station.py): a loop on one held connection.
+PROBE_HOLD = Setting("PROBE_HOLD", "--hold", "station mode: hold one connection, a Heartbeat per --every",
+                     default="false", scope=LOOP)
+PROBE_PING_INTERVAL = Setting("PROBE_PING_INTERVAL", "--ping-interval",
+                              "station mode: WebSocket ping every SECONDS, 0 for none",
+                              metavar="SECONDS", default="30", unit="seconds", scope=LOOP)
+PROBE_BOOT_ON_RECONNECT = Setting("PROBE_BOOT_ON_RECONNECT", "--boot-on-reconnect",
+                                  "station mode: send BootNotification on every reconnect too",
+                                  default="false", scope=LOOP)
 FORMAT = Setting(None, "--format", "report format", metavar="FORMAT", default="text",
                  choices=("text", "json", "prometheus"), scope=OUTPUT)
 OUTPUT_FILE = Setting(None, "--output", "write the report to FILE atomically instead of stdout",
@@ -150,9 +161,10 @@ MAX_CONCURRENT = Setting(None, "--max-concurrent",
 SETTINGS: tuple[Setting, ...] = (
     WS_URL, OCPP_VERSION, CHARGE_POINT_ID, WS_TRAILING_SLASH, CHARGE_POINT_MODEL, CHARGE_POINT_VENDOR,
     HEARTBEAT_TIMEOUT, PROBE_TIMEOUT, OCPP_PASSWORD, OCPP_PASSWORD_FILE, OCPP_PASSWORD_HEX, TLS_CA_FILE,
-    TLS_CERT_FILE, TLS_KEY_FILE, TLS_INSECURE, PROBE_PROXY, ACCEPT_PENDING, WARN_RTT,
+    TLS_CERT_FILE, TLS_KEY_FILE, TLS_INSECURE, PROBE_PROXY, ACCEPT_PENDING, PROBE_NO_BOOT, WARN_RTT,
     WARN_CERT_DAYS, WARN_CLOCK_OFFSET, SSL_CERT_FILE,
-    KUMA_PUSH_URL, KUMA_PUSH_TIMEOUT, KUMA_PUSH_WARNING_DOWN, PROBE_EVERY, FORMAT, OUTPUT_FILE,
+    KUMA_PUSH_URL, KUMA_PUSH_TIMEOUT, KUMA_PUSH_WARNING_DOWN, PROBE_EVERY,
+    PROBE_HOLD, PROBE_PING_INTERVAL, PROBE_BOOT_ON_RECONNECT, FORMAT, OUTPUT_FILE,
     PROBE_CONFIG, PROBE_LISTEN, MAX_CONCURRENT,
 )
 BY_ENV: dict[str, Setting] = {setting.env: setting for setting in SETTINGS if setting.env}

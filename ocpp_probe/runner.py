@@ -32,6 +32,7 @@ from .settings import CheckSettings, ConfigError, parse_bool, parse_positive
 from .trace import Tracer
 
 DEFAULT_PUSH_TIMEOUT_S = float(registry.KUMA_PUSH_TIMEOUT.default or 0)
+DEFAULT_PING_INTERVAL_S = float(registry.PROBE_PING_INTERVAL.default or 0)
 
 
 class OutputFormat(Enum):
@@ -48,6 +49,10 @@ class RunOptions:
     push_timeout_s: float = DEFAULT_PUSH_TIMEOUT_S
     warning_is_down: bool = False
     every_s: float | None = None
+    # Station mode (--hold): one held connection, a Heartbeat per --every slot.
+    hold: bool = False
+    ping_interval_s: float = 0.0  # WebSocket pings on the held connection; 0: none
+    boot_on_reconnect: bool = False
     # Only the proxy variables of the run's environment, for the push (the rest of
     # the environment may hold secrets and is not kept).
     proxies: ProxyEnvironment = field(default_factory=ProxyEnvironment)
@@ -62,6 +67,12 @@ def run_options_from(
         raise ConfigError(
             "PROBE_EVERY", "with --format prometheus needs --output FILE (one exposition per check)"
         )
+    hold = parse_bool(values, "PROBE_HOLD")
+    if hold and every is None:
+        raise ConfigError("PROBE_HOLD", "needs --every SECONDS (PROBE_EVERY): the Heartbeat interval")
+    for name in ("PROBE_PING_INTERVAL", "PROBE_BOOT_ON_RECONNECT"):
+        if not hold and (values.get(name) or "").strip():
+            raise ConfigError(name, "only applies to station mode (--hold with --every)")
     return RunOptions(
         format=fmt,
         output=output,
@@ -70,8 +81,21 @@ def run_options_from(
         or DEFAULT_PUSH_TIMEOUT_S,
         warning_is_down=parse_bool(values, "KUMA_PUSH_WARNING_DOWN"),
         every_s=every,
+        hold=hold,
+        ping_interval_s=_ping_interval(values),
+        boot_on_reconnect=parse_bool(values, "PROBE_BOOT_ON_RECONNECT"),
         proxies=ProxyEnvironment.of(values),
     )
+
+
+def _ping_interval(values: Mapping[str, str]) -> float:
+    text = (values.get("PROBE_PING_INTERVAL") or "").strip().lower()
+    try:
+        if text in ("off", "none") or float(text) == 0:
+            return 0.0
+    except ValueError:
+        pass  # not a number: parse_positive says so
+    return parse_positive(values, "PROBE_PING_INTERVAL", "seconds (0: no pings)") or DEFAULT_PING_INTERVAL_S
 
 
 @dataclass(frozen=True)

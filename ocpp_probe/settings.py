@@ -63,6 +63,7 @@ class CheckSettings:
     insecure: bool = False
     proxy: Proxy | None = None
     accept_pending: bool = False
+    no_boot: bool = False  # send only Heartbeat: the CSMS already knows this station
     thresholds: Thresholds = field(default_factory=Thresholds)
 
 
@@ -292,6 +293,7 @@ def check_settings_from(values: Mapping[str, str]) -> CheckSettings:
         insecure=insecure,
         proxy=_proxy(values, parts.scheme, host),
         accept_pending=parse_bool(values, "ACCEPT_PENDING"),
+        no_boot=parse_bool(values, "PROBE_NO_BOOT"),
         thresholds=thresholds,
     )
 

@@ -19,6 +19,16 @@ def result_document(result: CheckResult) -> dict[str, Any]:
     code the process exits with (a failed push raises it), and keeps the check's in
     ``check_exit_code``.
     """
+    document = _document(result)
+    if result.session is not None:  # station mode only: one-shot documents stay as they were
+        session = asdict(result.session)
+        if result.session.last_drop_reason is not None:  # quotes the CSMS's close reason
+            session["last_drop_reason"] = shown(result.session.last_drop_reason)
+        document["session"] = session
+    return document
+
+
+def _document(result: CheckResult) -> dict[str, Any]:
     return {
         "verdict": result.verdict.name,
         "exit_code": result.verdict.exit_code,

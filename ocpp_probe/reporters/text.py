@@ -14,7 +14,7 @@ def summary(result: CheckResult) -> str:
     """The verdict sentence without the OCPP prefix or perfdata (also Kuma's msg)."""
     if result.verdict in (Verdict.CRITICAL, Verdict.UNKNOWN):
         step = result.failed_step.value if result.failed_step else "check"
-        return f"{step} failed: {shown(result.reason)}"
+        return _with_session(result, f"{step} failed: {shown(result.reason)}")
     parts: list[str] = []
     protocol = result.subprotocol or f"ocpp{result.ocpp_version}"
     if result.boot is not None:
@@ -26,7 +26,15 @@ def summary(result: CheckResult) -> str:
         text += " (TLS NOT VERIFIED: insecure mode)"
     if result.warnings:
         text = "; ".join(shown(warning) for warning in result.warnings) + " - " + text
-    return text
+    return _with_session(result, text)
+
+
+def _with_session(result: CheckResult, text: str) -> str:
+    if result.session is None:
+        return text
+    from ..session import short_session  # only station mode pays for it
+
+    return f"{text} [{short_session(result.session)}]"
 
 
 def _number(value: float) -> str:
@@ -61,6 +69,6 @@ def perfdata(result: CheckResult) -> str:
 def render_line(result: CheckResult) -> str:
     # Outside text never brings a "|" into the status part: it would start perfdata.
     line = f"OCPP {result.verdict.name} - {nagios_status(summary(result))}"
-    if result.failed_step is Step.CONFIG:
-        return line  # nothing was measured
+    if result.failed_step in (Step.CONFIG, Step.SESSION):
+        return line  # nothing was measured (a bad setting, a held connection lost between checks)
     return f"{line} | {perfdata(result)}"
