@@ -12,6 +12,7 @@ import struct
 from typing import Callable
 
 from .deadline import Deadline
+from .printable import quoted
 from .sockets import DeadlineSocket, DeadlineSSLSocket
 from .trace import Tracer
 from .wscodec import ABNF, WebSocketException, frame_buffer
@@ -87,7 +88,7 @@ def _close_reason(payload: bytes) -> ConnectionClosed:
     (code,) = struct.unpack("!H", payload[:2])
     meaning = CLOSE_MEANINGS.get(code, "application-defined" if code >= 3000 else "unknown")
     text = payload[2:].decode("utf-8", "replace").strip()
-    detail = f": {text[:120]}" if text else ""
+    detail = f": {quoted(text)}" if text else ""
     return ConnectionClosed(f"CSMS closed the WebSocket with {code} ({meaning}){detail}", code)
 
 

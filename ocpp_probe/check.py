@@ -27,6 +27,7 @@ from .messages import (
     parse_boot_response,
     parse_heartbeat_response,
 )
+from .printable import quoted
 from .redact import Redactor, query_secrets, redact_url
 from .result import BootFacts, CheckResult, Step, StepFailure, TlsFacts, Verdict, judged, timed_out
 from .settings import CheckSettings, ConfigError
@@ -70,7 +71,7 @@ class Progress:
 
 
 def _boot_failure(boot: BootFacts) -> str:
-    why = f" ({boot.reason_code[:60]})" if boot.reason_code else ""  # CiString20 by the schema
+    why = f" ({boot.reason_code})" if boot.reason_code else ""
     if boot.status == BootStatus.PENDING.value:
         return (
             f"BootNotification Pending{why}: the CSMS has not accepted this station yet, "
@@ -200,7 +201,7 @@ def boot_notification(
             boot.status.value,
             boot.interval_s,
             boot.current_time.isoformat().replace("+00:00", "Z"),
-            boot.reason_code[:60] if boot.reason_code else None,
+            quoted(boot.reason_code) if boot.reason_code else None,
         )
     return boot
 

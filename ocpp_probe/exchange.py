@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from .channel import Channel, ConnectionClosed, WebSocketViolation
 from .deadline import Deadline, DeadlineExceeded
 from .failures import FailureKind, kind_for_os_error, kind_for_ssl_error
+from .printable import quoted
 from .result import Step, StepFailure, timed_out
 from .rpc import (
     Call,
@@ -68,7 +69,7 @@ class Exchange:
         if isinstance(frame, Call):
             # Listed for the report, within bounds a flooding CSMS cannot stretch.
             if len(self.csms_calls) < MAX_LISTED_CALLS:
-                self.csms_calls.append(frame.action[:60])
+                self.csms_calls.append(quoted(frame.action))
             self._send(encode_call_error(answer_to_csms_call(frame, self.version)))
             return None
         return frame
@@ -92,13 +93,13 @@ class Exchange:
                     self._note(f"  ignored: {describe(frame)}")
                     continue
                 if isinstance(answer, CallError):
-                    description = answer.error_description.strip()[:200]
+                    description = quoted(answer.error_description.strip())
                     raise StepFailure(
                         step,
-                        f"CSMS answered {action} with CALLERROR {answer.error_code[:60]}"
+                        f"CSMS answered {action} with CALLERROR {quoted(answer.error_code)}"
                         + (f": {description}" if description else ""),
                         kind=FailureKind.CALLERROR,
-                        error_code=answer.error_code[:60],
+                        error_code=quoted(answer.error_code),
                     )
                 return answer.payload
         except DeadlineExceeded as exc:

@@ -15,6 +15,7 @@ from typing import Any, Union
 
 from .deadline import Deadline, DeadlineExceeded
 from .failures import FailureKind, kind_for_os_error
+from .printable import quoted
 from .sockets import DeadlineSocket, DeadlineSSLSocket, describe_os_error
 from .upgrade import MAX_HEAD_BYTES, head_end
 
@@ -133,9 +134,9 @@ def read_head(
         if buffer:
             if not buffer.startswith(_HTTP_PREFIX[: len(buffer)]):
                 # An SSH banner, a TLS alert, a database greeting: no need to wait for more.
-                first_line = buffer.split(b"\r\n", 1)[0].split(b"\n", 1)[0][:60]
+                first_line = buffer.split(b"\r\n", 1)[0].split(b"\n", 1)[0]
                 raise NetFailure(
-                    f"server did not answer with HTTP: {first_line.decode('iso-8859-1')!r}",
+                    f"server did not answer with HTTP: {quoted(first_line.decode('iso-8859-1'))!r}",
                     FailureKind.BAD_HANDSHAKE,
                     partial=True,
                 )

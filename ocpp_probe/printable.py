@@ -19,6 +19,12 @@ _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Cn", "Co", "Zl", "Zp"})
 # Long enough for any reason a person reads in one line; a JSON or log line stays small.
 SHOWN_MAX = 1000
 ELLIPSIS = "..."
+# Where outside text is taken (a body, a reason phrase, a CALLERROR description) it is
+# only capped for memory's sake. The display bound comes once, after the redactor, in
+# ``shown``: a cut made before redaction could leave part of a secret too short for
+# the redactor to recognise. QUOTE_MAX is above every display bound (SHOWN_MAX, a
+# trace line's 4000), so the raw cap's own cut never reaches any output.
+QUOTE_MAX = 4096
 
 # In a Nagios plugin line "|" starts the perfdata: text from outside never brings one
 # into the status part; it is shown as U+00A6 BROKEN BAR, which reads the same.
@@ -49,6 +55,11 @@ def bounded(text: str, limit: int = SHOWN_MAX) -> str:
     if len(text) <= limit:
         return text
     return text[: max(0, limit - len(ELLIPSIS))] + ELLIPSIS
+
+
+def quoted(text: str) -> str:
+    """Outside text as it is taken into a reason or a field: capped at QUOTE_MAX only."""
+    return bounded(text, QUOTE_MAX)
 
 
 def shown(text: str, limit: int = SHOWN_MAX) -> str:

@@ -30,13 +30,16 @@ import urllib.parse
 from collections.abc import Iterable
 from dataclasses import replace
 
-from .printable import bounded, printable, shown
+from .printable import SHOWN_MAX, bounded, printable, shown
 from .result import CheckResult
 from .trace import TRACE_LINE_MAX, Tracer
 
 REDACTED = "<redacted>"
 MIN_SECRET_CHARS = 4
 FRAGMENT_CHARS = 8
+# A reasonCode (CiString20 by the schema) or a CSMS CALL's action name, in a field of
+# its own; cut here, after redaction, like every other bound on outside text.
+NAME_SHOWN_MAX = 60
 
 # Query parameters whose values are credentials (wss://csms/ocpp/CP1?token=...).
 _SECRET_PARAM = re.compile(r"token|key|secret|pass|pwd|auth|sig|session|jwt|cred", re.IGNORECASE)
@@ -171,18 +174,22 @@ class Redactor:
         """The result ready for output: secrets removed from every field that quotes
         the server, then each such field escaped and bounded (printable.shown)."""
 
-        def safe(value: str) -> str:
-            return shown(self.text(value))
+        def safe(value: str, limit: int = SHOWN_MAX) -> str:
+            return shown(self.text(value), limit)
 
         boot = result.boot
         if boot is not None and boot.reason_code:
-            boot = replace(boot, reason_code=safe(boot.reason_code))
+            boot = replace(boot, reason_code=safe(boot.reason_code, NAME_SHOWN_MAX))
+        session = result.session
+        if session is not None and session.last_drop_reason:  # a station's close reason
+            session = replace(session, last_drop_reason=safe(session.last_drop_reason))
         return replace(
             result,
+            session=session,
             target=safe(result.target),
             reason=safe(result.reason),
             boot=boot,
-            csms_calls=[safe(action) for action in result.csms_calls],
+            csms_calls=[safe(action, NAME_SHOWN_MAX) for action in result.csms_calls],
             warnings=[safe(warning) for warning in result.warnings],
         )
 

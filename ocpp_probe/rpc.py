@@ -14,6 +14,7 @@ from typing import Any, Union
 
 import orjson
 
+from .printable import quoted
 from .versions import OcppVersion
 
 Payload = dict[str, Any]
@@ -154,7 +155,7 @@ def parse_frame(data: str | bytes, version: OcppVersion) -> Frame:
     if message_type in (MessageType.CALL, MessageType.SEND):
         _expect_length(decoded, message_type.name, 4)
         action = _expect_string(decoded[2], f"{message_type.name} action")
-        payload = _expect_object(decoded[3], f"{message_type.name} {action[:60]} payload")
+        payload = _expect_object(decoded[3], f"{message_type.name} {quoted(action)} payload")
         if message_type is MessageType.SEND:
             return Send(message_id, action, payload)
         return Call(message_id, action, payload)

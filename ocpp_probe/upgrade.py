@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from . import __version__
 from .failures import FailureKind, kind_for_http_status
-from .printable import shown
+from .printable import printable, quoted
 
 _GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455, section 1.3
 
@@ -24,7 +24,6 @@ _GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455, section 1.3
 MAX_HEAD_BYTES = 64 * 1024
 MAX_INTERIM = 16  # 1xx answers skipped before the 101; more is a server in a loop
 BODY_READ_MAX = 4096  # of a refusal's body, enough for any reason a server gives there
-BODY_SHOWN_MAX = 200  # of that reason, quoted in the one-line verdict
 # Statuses real CSMSs answer when they do not serve the offered OCPP version:
 # "400 No matching subprotocol", a bare 404, or a 403 with no body.
 SUBPROTOCOL_SUSPECTS = frozenset({400, 403, 404})
@@ -153,17 +152,17 @@ def parse_head(data: bytes) -> HttpHead:
     status_line = lines[0]
     parts = status_line.split(" ", 2)
     if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
-        raise UpgradeRefused(f"server did not answer with HTTP: {status_line[:60]!r}")
+        raise UpgradeRefused(f"server did not answer with HTTP: {quoted(status_line)!r}")
     status = int(parts[1])
-    # The reason phrase is quoted in the verdict, which must stay a readable line.
-    reason = parts[2].strip()[:120] if len(parts) > 2 else ""
+    # Quoted in the verdict; its display bound comes after redaction (printable.shown).
+    reason = quoted(parts[2].strip()) if len(parts) > 2 else ""
     headers: dict[str, str] = {}
     for line in lines[1:]:
         if not line:
             continue
         name, sep, value = line.partition(":")
         if not sep or not name.strip() or name != name.strip():
-            raise UpgradeRefused(f"malformed HTTP header line in upgrade response: {line[:60]!r}")
+            raise UpgradeRefused(f"malformed HTTP header line in upgrade response: {quoted(line)!r}")
         key = name.lower()
         value = value.strip()
         headers[key] = f"{headers[key]}, {value}" if key in headers else value
@@ -180,7 +179,7 @@ def is_interim(head: HttpHead) -> bool:
 
 
 def body_reason(head: HttpHead, body: bytes) -> str:
-    """What a refusal's body says, as one bounded, escaped line; "" when it says nothing.
+    """What a refusal's body says, as one escaped line (capped: printable.quoted); "" when it says nothing.
 
     HTML error pages are reduced to their text, so nginx's ``<h1>404 Not Found</h1>``
     page reads as the status line it repeats, which is then left out.
@@ -197,7 +196,7 @@ def body_reason(head: HttpHead, body: bytes) -> str:
     status_line = f"{head.status} {head.reason}".strip()
     if not text or text in (head.reason, status_line) or text == f"{status_line} {status_line}":
         return ""
-    return shown(text, BODY_SHOWN_MAX)
+    return quoted(printable(text))
 
 
 def judge_response(
@@ -226,7 +225,7 @@ def judge_response(
             )
         if meaning is None and 300 <= head.status < 400:
             location = head.header("location") or "nowhere"
-            meaning = f"redirect to {location[:120]} (chargers do not follow redirects)"
+            meaning = f"redirect to {quoted(location)} (chargers do not follow redirects)"
         if meaning is None:
             meaning = head.reason or "unexpected status"
         said = body_reason(head, body)
@@ -259,7 +258,7 @@ def judge_response(
         # case-sensitively; charger stacks (Python websockets, Node ws) fail otherwise.
         same_but_case = echoed.lower() == offered.lower()
         raise UpgradeRefused(
-            f"CSMS selected subprotocol {echoed[:40]!r}, not the offered {offered}"
+            f"CSMS selected subprotocol {quoted(echoed)!r}, not the offered {offered}"
             + (" (subprotocol tokens are case-sensitive; chargers refuse it)" if same_but_case else ""),
             101,
             FailureKind.WRONG_SUBPROTOCOL,

@@ -18,8 +18,8 @@ import pytest
 import websockets
 from websockets.asyncio.client import connect as ws_connect
 
+from ocpp_probe.printable import QUOTE_MAX, SHOWN_MAX, shown
 from ocpp_probe.upgrade import (
-    BODY_SHOWN_MAX,
     MAX_INTERIM,
     HttpHead,
     UpgradeRefused,
@@ -206,7 +206,9 @@ def test_body_reason_text_html_escape_and_bound() -> None:
     assert body_reason(nginx, b"<html><body><h1>Not Found</h1></body></html>") == ""  # the reason again
     hostile = body_reason(plain, b"db down\x1b[2J\r\nnext line")
     assert hostile == "db down\\x1b[2J next line"
-    assert len(body_reason(plain, b"x" * 5000)) == BODY_SHOWN_MAX
+    # Capped where it is taken; cut for display only after redaction, by shown().
+    assert len(body_reason(plain, b"x" * 5000)) == QUOTE_MAX
+    assert len(shown(body_reason(plain, b"x" * 5000))) == SHOWN_MAX
     assert body_reason(HttpHead(403, "Forbidden", {}), b"") == ""
 
 
