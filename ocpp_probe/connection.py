@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from . import httpclient
 from .deadline import Deadline, DeadlineExceeded
 from .failures import FailureKind, kind_for_os_error, kind_for_ssl_error
-from .httpclient import Address, NetFailure, show_address
+from .httpclient import Address, NetFailure, dechunk, show_address
 from .result import Step, StepFailure, TlsFacts, timed_out
 from .settings import CheckSettings
 from .sockets import DeadlineSocket, DeadlineSSLSocket, describe_os_error
@@ -41,7 +41,8 @@ from .upgrade import (
 )
 
 __all__ = [
-    "Address", "connect", "read_http_head", "resolve", "show_address", "start_tls", "tunnel", "upgrade",
+    "Address", "connect", "final_head", "read_http_head", "refusal_body", "resolve", "show_address",
+    "start_tls", "tunnel", "upgrade",
 ]
 
 @contextmanager
@@ -208,8 +209,8 @@ def upgrade(
         sock.sendall(request)
         head, leftover = read_http_head(sock, deadline, Step.UPGRADE, "upgrade response", hint)
     try:
-        answer, leftover = _final_head(sock, deadline, head, leftover, hint, trace)
-        body = b"" if answer.status == 101 else _refusal_body(sock, answer, leftover, deadline)
+        answer, leftover = final_head(sock, deadline, head, leftover, hint, trace)
+        body = b"" if answer.status == 101 else refusal_body(sock, answer, leftover, deadline)
         subprotocol = judge_response(
             answer, key, settings.version.subprotocol, settings.password is not None, body,
             version_hint=True,
@@ -219,7 +220,7 @@ def upgrade(
     return Upgraded(subprotocol, leftover)
 
 
-def _final_head(
+def final_head(
     sock: DeadlineSocket | DeadlineSSLSocket,
     deadline: Deadline,
     head: bytes,
@@ -227,7 +228,10 @@ def _final_head(
     hint: str,
     trace: Tracer | None,
 ) -> tuple[HttpHead, bytes]:
-    """The answer to the upgrade after skipping 1xx interim answers (RFC 9110 15.2)."""
+    """The answer to the upgrade after skipping 1xx interim answers (RFC 9110 15.2).
+
+    Each head is traced as received; UpgradeRefused for one that is not HTTP.
+    """
     for _ in range(MAX_INTERIM + 1):
         if trace:
             shown = head.decode("iso-8859-1").rstrip("\r\n").replace("\r\n", "\n< ")
@@ -252,12 +256,16 @@ def _final_head(
     )
 
 
-def _refusal_body(
-    sock: DeadlineSocket | DeadlineSSLSocket, head: HttpHead, leftover: bytes, deadline: Deadline
+def refusal_body(
+    sock: DeadlineSocket | DeadlineSSLSocket,
+    head: HttpHead,
+    leftover: bytes,
+    deadline: Deadline,
+    wait_s: float = 1.0,
 ) -> bytes:
     """Up to BODY_READ_MAX bytes of a refusal's body, for the reason a server may give there.
 
-    The verdict is already decided, so this waits at most a second (and never past the
+    The verdict is already decided, so this waits at most ``wait_s`` (and never past the
     check's deadline) and returns what arrived; a body that never comes costs nothing.
     """
     length_text = head.header("content-length")
@@ -266,9 +274,9 @@ def _refusal_body(
         want = min(want, int(length_text.strip()))
     chunked = "chunked" in (head.header("transfer-encoding") or "").lower()
     body = leftover
-    sock.io_deadline = deadline.narrowed(1.0, "upgrade refusal body")
+    sock.io_deadline = deadline.narrowed(wait_s, "upgrade refusal body")
     try:
-        while len(body) < want and not (chunked and _dechunked(body)[1]):
+        while len(body) < want and not (chunked and dechunk(body, want)[1]):
             chunk = sock.recv(4096)
             if not chunk:
                 break
@@ -278,23 +286,5 @@ def _refusal_body(
     finally:
         sock.io_deadline = deadline
     if chunked:
-        body = _dechunked(body)[0]
+        body = dechunk(body, want)[0]
     return body[:want]
-
-
-def _dechunked(data: bytes) -> tuple[bytes, bool]:
-    """The data of a chunked body as far as it arrived intact, and whether it is complete.
-
-    RFC 9112 section 7.1; trailers after the last chunk are not waited for.
-    """
-    out = b""
-    while True:
-        line, sep, rest = data.partition(b"\r\n")
-        size_text = line.split(b";", 1)[0].strip()
-        if not sep or not size_text or any(c not in b"0123456789abcdefABCDEF" for c in size_text):
-            return out, False
-        size = int(size_text, 16)
-        if size == 0:
-            return out, True
-        out += rest[:size]
-        data = rest[size + 2 :]

@@ -28,7 +28,7 @@ from .upgrade import HttpHead, UpgradeRefused, basic_token, parse_head
 
 __all__ = [
     "Address", "Credentials", "HttpResponse", "NetFailure", "Proxy", "Stream", "bypassed", "connect",
-    "environment_proxy", "parse_proxy", "proxy_variables", "read_head", "request", "resolve",
+    "dechunk", "environment_proxy", "parse_proxy", "proxy_variables", "read_head", "request", "resolve",
     "show_address", "start_tls", "tunnel", "url_credentials",
 ]
 
@@ -320,7 +320,7 @@ def _read_body(sock: Stream, head: HttpHead, data: bytes, deadline: Deadline, li
     closed = False
     while True:
         if chunked:
-            body, done = _dechunk(data, limit)
+            body, done = dechunk(data, limit)
             if done or len(body) >= limit or closed:
                 return body[:limit]
         elif len(data) >= wanted or closed:
@@ -337,8 +337,14 @@ def _read_body(sock: Stream, head: HttpHead, data: bytes, deadline: Deadline, li
         data += chunk
 
 
-def _dechunk(data: bytes, limit: int) -> tuple[bytes, bool]:
-    """The body decoded from chunked ``data`` so far, and whether the last chunk came."""
+_HEX_DIGITS = frozenset(b"0123456789abcdefABCDEF")
+
+
+def dechunk(data: bytes, limit: int) -> tuple[bytes, bool]:
+    """The body decoded from chunked ``data`` so far (RFC 9112 section 7.1), and whether
+    nothing more is worth waiting for: the last chunk came (trailers are not waited
+    for), the framing is garbled (what arrived intact is judged), or ``limit`` is reached.
+    """
     body = b""
     position = 0
     while len(body) < limit:
@@ -346,10 +352,10 @@ def _dechunk(data: bytes, limit: int) -> tuple[bytes, bool]:
         if line_end < 0:
             return body, False
         size_text = data[position:line_end].split(b";", 1)[0].strip()
-        try:
-            size = int(size_text, 16)
-        except ValueError:
-            return body, True  # garbled framing: judge what arrived
+        # Hex digits only: int(..., 16) would also take "0x10", "+5" and "1_0".
+        if not size_text or not _HEX_DIGITS.issuperset(size_text):
+            return body, True
+        size = int(size_text, 16)
         if size == 0:
             return body, True
         start = line_end + 2

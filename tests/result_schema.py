@@ -14,34 +14,34 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-SCHEMA_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "result.schema.json")
+DOCS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs")
+SCHEMA_PATH = os.path.join(DOCS, "result.schema.json")
+DIAGNOSE_SCHEMA_PATH = os.path.join(DOCS, "diagnose.schema.json")
 
 
-@lru_cache(maxsize=1)
-def validator() -> Draft202012Validator:
-    with open(SCHEMA_PATH, encoding="utf-8") as handle:
+@lru_cache(maxsize=2)
+def validator(path: str = SCHEMA_PATH) -> Draft202012Validator:
+    with open(path, encoding="utf-8") as handle:
         schema = json.load(handle)
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
 
 
 def is_diagnose_report(document: Any) -> bool:
-    """`ocpp-probe diagnose --json` prints a report, not a check result.
-
-    That report has no schema in docs/ yet; only the check result it carries (``ocpp``)
-    is validated.
-    """
+    """`ocpp-probe diagnose --json` prints a report (docs/diagnose.schema.json), not a
+    check result; the check result it carries (``ocpp``) is validated as one."""
     return isinstance(document, dict) and "findings" in document and "suggestions" in document
 
 
 def validated(document: Any) -> Any:
-    """``document`` unchanged; AssertionError listing every way it breaks the schema."""
+    """``document`` unchanged; AssertionError listing every way it breaks its schema."""
+    path = SCHEMA_PATH
     if is_diagnose_report(document):
+        path = DIAGNOSE_SCHEMA_PATH
         if document.get("ocpp") is not None:
             validated(document["ocpp"])
-        return document
-    errors = sorted(validator().iter_errors(document), key=lambda error: list(error.path))
-    assert not errors, "JSON output does not match docs/result.schema.json:\n" + "\n".join(
+    errors = sorted(validator(path).iter_errors(document), key=lambda error: list(error.path))
+    assert not errors, f"JSON output does not match docs/{os.path.basename(path)}:\n" + "\n".join(
         f"  at {'/'.join(map(str, error.path)) or '(top)'}: {error.message}" for error in errors
     )
     return document

@@ -14,9 +14,9 @@ import time
 from dataclasses import replace
 from email.utils import parsedate_to_datetime
 
-from ..connection import read_http_head
-from ..deadline import Deadline, DeadlineExceeded
-from ..printable import printable
+from ..connection import final_head, read_http_head, refusal_body
+from ..deadline import DeadlineExceeded
+from ..printable import quoted
 from ..result import Step, StepFailure
 from ..sockets import DeadlineSocket, DeadlineSSLSocket, describe_os_error
 from ..tls import describe_ssl_error
@@ -26,7 +26,6 @@ from ..upgrade import (
     host_header,
     judge_response,
     new_key,
-    parse_head,
     redacted_request,
 )
 from ..wscodec import ABNF
@@ -44,9 +43,7 @@ SHOWN_HEADERS = (
     "sec-websocket-protocol",
     "sec-websocket-extensions",
 )
-MAX_HEADER_CHARS = 200
-MAX_BODY_BYTES = 300
-BODY_WAIT_S = 0.5
+BODY_WAIT_S = 0.5  # for a refusal's body; the answer is known by then
 DEFLATE_OFFER = "permessage-deflate; client_max_window_bits"
 
 
@@ -91,11 +88,8 @@ def date_offset(head: HttpHead, sent_wall: float, received_wall: float) -> float
 
 
 def shown_headers(head: HttpHead) -> dict[str, str]:
-    return {
-        name: printable(head.headers[name][:MAX_HEADER_CHARS])
-        for name in SHOWN_HEADERS
-        if name in head.headers
-    }
+    """The telling headers, as taken (escaped and cut for display by the report)."""
+    return {name: quoted(head.headers[name]) for name in SHOWN_HEADERS if name in head.headers}
 
 
 def classify(head: HttpHead, key: str, offered: str | None, credentials_sent: bool) -> tuple[str, str]:
@@ -112,7 +106,7 @@ def classify(head: HttpHead, key: str, offered: str | None, credentials_sent: bo
             return "error", exc.reason
         echoed = head.header("sec-websocket-protocol")
         if echoed:
-            return "wrong_subprotocol", f"CSMS selected {printable(echoed[:40])!r} although none was offered"
+            return "wrong_subprotocol", f"CSMS selected {quoted(echoed)!r} although none was offered"
         return "no_subprotocol", "CSMS accepted a WebSocket without any subprotocol"
     try:
         judge_response(plain, key, offered or "", credentials_sent)
@@ -125,26 +119,6 @@ def classify(head: HttpHead, key: str, offered: str | None, credentials_sent: bo
             return "wrong_subprotocol", exc.reason
         return "error", exc.reason
     return "served", f"CSMS serves {offered}"
-
-
-def _body(
-    sock: DeadlineSocket | DeadlineSSLSocket, head: HttpHead, leftover: bytes, deadline: Deadline
-) -> bytes:
-    wanted = MAX_BODY_BYTES
-    length = head.header("content-length")
-    if length is not None and length.strip().isdigit():
-        wanted = min(wanted, int(length.strip()))
-    body = leftover[:wanted]
-    sock.io_deadline = deadline.narrowed(BODY_WAIT_S, "body")
-    try:
-        while len(body) < wanted:
-            chunk = sock.recv(wanted - len(body))
-            if not chunk:
-                break
-            body += chunk
-    except (DeadlineExceeded, OSError):
-        pass  # an excerpt is all the report wants
-    return body
 
 
 def run_attempt(
@@ -180,8 +154,6 @@ def run_attempt(
     )
     try:
         sock = dialer.open(context, budget)
-    except ssl.SSLError as exc:
-        return replace(base, detail=describe_ssl_error(exc), elapsed_ms=_ms(begin))
     except StepFailure as exc:
         return replace(base, detail=exc.reason, elapsed_ms=_ms(begin))
     try:
@@ -200,26 +172,29 @@ def run_attempt(
             return replace(base, detail=describe_ssl_error(exc), elapsed_ms=_ms(begin))
         except OSError as exc:
             return replace(base, outcome="closed", detail=describe_os_error(exc), elapsed_ms=_ms(begin))
-        received_wall = time.time()
-        dialer.note("< " + head_bytes.decode("iso-8859-1").rstrip("\r\n").replace("\r\n", "\n< "))
         try:
-            head = parse_head(head_bytes)
+            # 1xx interim answers skipped as the check skips them (connection.final_head).
+            head, leftover = final_head(sock, budget, head_bytes, leftover, "", dialer.trace)
         except UpgradeRefused as exc:
             return replace(base, detail=exc.reason, elapsed_ms=_ms(begin))
+        except StepFailure as exc:
+            outcome = "closed" if "closed" in exc.reason else "error"
+            return replace(base, outcome=outcome, detail=exc.reason, elapsed_ms=_ms(begin))
+        received_wall = time.time()
         outcome, detail = classify(head, key, subprotocol, authorization is not None)
         body = b""
         if head.status == 101:
             _close(sock)
         else:
-            body = _body(sock, head, leftover, budget)
+            body = refusal_body(sock, head, leftover, budget, BODY_WAIT_S)
         return replace(
             base,
             outcome=outcome,
             status=head.status,
-            reason=printable(head.reason),
+            reason=head.reason,
             headers=shown_headers(head),
-            body_excerpt=printable(body.decode("utf-8", "replace").strip()),
-            detail=printable(detail),
+            body_excerpt=quoted(body.decode("utf-8", "replace").strip()),
+            detail=detail,
             deflate_answer=shown_headers(head).get("sec-websocket-extensions")
             if head.status == 101
             else None,

@@ -10,8 +10,8 @@ import socket
 import ssl
 import time
 
-from ..connection import Address, connect, resolve, show_address, tunnel
-from ..deadline import Deadline, DeadlineExceeded
+from ..connection import Address, connect, resolve, show_address, start_tls, tunnel
+from ..deadline import Deadline
 from ..failures import FailureKind
 from ..result import Step, StepFailure
 from ..settings import CheckSettings
@@ -82,10 +82,8 @@ class Dialer:
         return probes, None
 
     def open(self, context: ssl.SSLContext | None, budget: Deadline) -> DeadlineSocket | DeadlineSSLSocket:
-        """A connection to the CSMS (through the proxy, TLS if ``context``); StepFailure if not.
-
-        TLS errors propagate as ssl.SSLError so the caller can read the verification detail.
-        """
+        """A connection to the CSMS (through the proxy, TLS if ``context``); StepFailure if not,
+        in the check's words (connection.stage): a TLS failure is the check's TLS reason."""
         if self.connections >= MAX_CONNECTIONS:
             raise StepFailure(
                 Step.CONNECT, f"connection limit of {MAX_CONNECTIONS} reached", kind=FailureKind.INTERNAL
@@ -99,27 +97,7 @@ class Dialer:
                 tunnel(sock, self.settings, budget)
             if context is None:
                 return sock
-            tls_sock = context.wrap_socket(
-                sock, server_hostname=self.settings.host, do_handshake_on_connect=False
-            )
-            assert isinstance(tls_sock, DeadlineSSLSocket)
-            tls_sock.io_deadline = budget
-            try:
-                tls_sock.do_handshake()
-            except DeadlineExceeded:
-                tls_sock.close()
-                raise StepFailure(Step.TLS, "TLS handshake timed out", kind=FailureKind.TIMEOUT) from None
-            except ssl.SSLError:
-                tls_sock.close()
-                raise
-            except OSError as exc:
-                tls_sock.close()
-                raise StepFailure(
-                    Step.TLS,
-                    f"TLS handshake failed: {describe_os_error(exc)}",
-                    kind=FailureKind.TLS_HANDSHAKE,
-                ) from None
-            return tls_sock
+            return start_tls(sock, self.settings, context, budget)[0]
         except BaseException:
             sock.close()
             raise

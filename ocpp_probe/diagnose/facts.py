@@ -1,7 +1,8 @@
 """What a diagnosis observed, layer by layer: plain frozen values, no judgement.
 
 The probes fill these in; findings.py turns them into findings and suggestions;
-report.py renders both. Text that came from the server is already escaped here.
+report.py renders both. Text that came from the server is kept as it came, only
+capped (printable.quoted); report.py redacts it, then escapes and cuts it for display.
 """
 
 from __future__ import annotations

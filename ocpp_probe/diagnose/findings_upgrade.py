@@ -19,7 +19,7 @@ def _describe(attempt: UpgradeAttempt) -> str:
     how = f" ({', '.join(extras)})" if extras else ""
     text = f"{offered}{how}: {attempt.detail}"
     if attempt.body_excerpt and attempt.status != 101:
-        text += f' - body "{attempt.body_excerpt[:120]}"'
+        text += f' - body "{attempt.body_excerpt}"'  # cut with the line, after redaction
     return text
 
 

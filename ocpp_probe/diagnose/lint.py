@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from ..printable import printable
+from ..printable import shown
 from ..settings import CheckSettings
 from ..versions import OcppVersion
 from .facts import Lint
@@ -25,13 +25,13 @@ def looks_like_hex_key(password: str) -> bool:
 
 def lint(settings: CheckSettings) -> list[Lint]:
     found: list[Lint] = []
-    shown = printable(settings.identity[:60])
+    shown_identity = shown(settings.identity, 60)
     if len(settings.identity) > IDENTITY_MAX:
         found.append(
             Lint(
                 "CHARGE_POINT_ID",
                 "WARN",
-                f"identity {shown!r} has {len(settings.identity)} characters; OCPP 2.x allows "
+                f"identity {shown_identity!r} has {len(settings.identity)} characters; OCPP 2.x allows "
                 f"at most {IDENTITY_MAX} and many CSMSs refuse longer ones",
                 f"use an identity of at most {IDENTITY_MAX} characters (CHARGE_POINT_ID or WS_URL)",
             )

@@ -1,7 +1,9 @@
 """The diagnosis as text a person reads (grouped by layer) or as one JSON object.
 
-Only renders; every string that came from the server was escaped by the probes, and
-every secret is replaced here, after rendering's inputs are built.
+Only renders. Strings that came from the server are taken as they are (only capped,
+printable.quoted); here every string first has its secrets replaced and is then
+escaped and cut for display (printable.shown), in that order, so that no cut can
+leave part of a secret that the redactor would no longer recognise.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from ..printable import shown
 from ..redact import Redactor
 from .facts import Facts, UpgradeAttempt
 from .findings import LAYERS, Findings
@@ -57,7 +60,7 @@ def _attempt_document(attempt: UpgradeAttempt) -> dict[str, Any]:
 
 def redacted(value: Any, redactor: Redactor) -> Any:
     if isinstance(value, str):
-        return redactor.text(value)
+        return shown(redactor.text(value))
     if isinstance(value, list):
         return [redacted(item, redactor) for item in value]
     if isinstance(value, dict):
@@ -101,4 +104,4 @@ def render_text(facts: Facts, findings: Findings, exit_code: int, redactor: Reda
         f"{facts.connections} connections in {facts.elapsed_ms:.0f} ms"
         + (" (total deadline reached)" if facts.deadline_reached else "")
     )
-    return "\n".join(redactor.text(line) for line in lines)
+    return "\n".join(shown(redactor.text(line)) for line in lines)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from ..check import run_check
 from ..deadline import Deadline
 from ..messages import VENDOR_MAX
+from ..redact import redact_url
 from ..settings import CheckSettings
 from ..tls import client_context
 from ..trace import Tracer
@@ -141,7 +142,7 @@ def diagnose(settings: CheckSettings, trace: Tracer | None = None) -> Facts:
     deadline = Deadline.after(settings.timeout_s, "diagnosis")
     dialer = Dialer(settings, deadline, trace)
     facts = Facts(
-        target=settings.url,
+        target=redact_url(settings.url),
         configured_version=settings.version.value,
         secure=settings.secure,
         identity=settings.identity,

@@ -17,7 +17,7 @@ from typing import Any
 from ..result import StepFailure
 from ..settings import CheckSettings, ConfigError
 from ..sockets import DeadlineSocket, DeadlineSSLSocket
-from ..tls import client_context, describe_ssl_error
+from ..tls import client_context
 from .dial import Dialer
 from .facts import CertInfo, TlsProbe, Verification
 
@@ -103,8 +103,6 @@ def _handshake(
     """An open TLS socket, or None with the reason in the check's words."""
     try:
         return dialer.open(context, dialer.budget()), ""
-    except ssl.SSLError as exc:
-        return None, describe_ssl_error(exc)
     except StepFailure as exc:
         return None, exc.reason
 
