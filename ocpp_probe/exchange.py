@@ -44,6 +44,12 @@ def _waited_too_long(exc: DeadlineExceeded, action: str) -> str:
 MAX_LISTED_CALLS = 50
 
 
+def _lost(failure: StepFailure) -> StepFailure:
+    """``failure`` marked as one after which the connection carries no more messages."""
+    failure.connection_lost = True
+    return failure
+
+
 @dataclass
 class Exchange:
     channel: Channel
@@ -103,22 +109,26 @@ class Exchange:
                     )
                 return answer.payload
         except DeadlineExceeded as exc:
-            raise timed_out(step, _waited_too_long(exc, action)) from None
+            raise _lost(timed_out(step, _waited_too_long(exc, action))) from None
         except ConnectionClosed as exc:
             raise StepFailure(
-                step, f"{exc.reason}, before the {action} response", kind=FailureKind.CLOSED
+                step, f"{exc.reason}, before the {action} response", kind=FailureKind.CLOSED,
+                connection_lost=True,
             ) from None
         except WebSocketViolation as exc:
-            raise StepFailure(step, str(exc), kind=FailureKind.WS_PROTOCOL) from None
+            raise StepFailure(step, str(exc), kind=FailureKind.WS_PROTOCOL, connection_lost=True) from None
         except FrameViolation as exc:
             raise StepFailure(
-                step, f"protocol violation: {exc}", kind=FailureKind.OCPP_PROTOCOL
+                step, f"protocol violation: {exc}", kind=FailureKind.OCPP_PROTOCOL, connection_lost=True
             ) from None
         except ssl.SSLError as exc:
-            raise StepFailure(step, describe_ssl_error(exc), kind=kind_for_ssl_error(exc)) from None
+            raise StepFailure(
+                step, describe_ssl_error(exc), kind=kind_for_ssl_error(exc), connection_lost=True
+            ) from None
         except OSError as exc:
             raise StepFailure(
                 step,
                 f"{describe_os_error(exc)}, waiting for the {action} response",
                 kind=kind_for_os_error(exc, FailureKind.CLOSED),
+                connection_lost=True,
             ) from None

@@ -57,6 +57,7 @@ class StepFailure(Exception):
         *,
         kind: FailureKind,
         error_code: str | None = None,
+        connection_lost: bool = False,
     ) -> None:
         reason = printable(reason)  # reasons quote the server; they must stay one line
         super().__init__(reason)
@@ -66,6 +67,10 @@ class StepFailure(Exception):
         self.http_status = http_status
         self.kind = kind
         self.error_code = error_code  # the CALLERROR's errorCode, when the CSMS sent one
+        # Set where a CALL's transport failed (Exchange.call): the connection cannot carry
+        # another message. A CALLERROR or a bad payload leaves it usable; station mode
+        # keeps the connection then and drops it (session.drop_in_call) otherwise.
+        self.connection_lost = connection_lost
 
 
 def timed_out(step: Step, reason: str) -> StepFailure:

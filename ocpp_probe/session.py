@@ -11,11 +11,9 @@ import os
 import ssl
 from dataclasses import dataclass
 
-from .channel import ConnectionClosed, WebSocketViolation
-from .deadline import DeadlineExceeded
+from .channel import ConnectionClosed
 from .failures import FailureKind
 from .result import SessionFacts, StepFailure
-from .rpc import FrameViolation
 from .sockets import describe_os_error
 from .tls import describe_ssl_error
 
@@ -88,23 +86,21 @@ def broken(kind: FailureKind, problem: str, lifetime_s: float) -> Drop:
     return Drop(kind, f"{problem}; connection given up, {_lived(lifetime_s)}", lifetime_s)
 
 
-def drop_in_call(
-    exc: StepFailure, action: str, budget_s: float, opened_at: float, last_traffic: float, now: float
-) -> Drop | None:
-    """The drop behind a failed CALL, or None when the connection is still usable."""
-    cause = exc.__context__  # the exchange raises its StepFailure `from None` over this
-    lifetime = now - opened_at
-    if isinstance(cause, DeadlineExceeded):
+def drop_in_call(exc: StepFailure, action: str, budget_s: float, lifetime: float) -> Drop | None:
+    """The drop behind a failed CALL, by its kind, or None when the connection is still
+    usable (a CALLERROR, a payload that breaks the schema: Exchange.call did not mark
+    the connection lost)."""
+    if not exc.connection_lost:
+        return None
+    if exc.kind is FailureKind.TIMEOUT:
         if action == "Heartbeat":
             return heartbeat_unanswered(budget_s, lifetime)
         return broken(FailureKind.TIMEOUT, exc.reason, lifetime)
-    if isinstance(cause, (ConnectionClosed, OSError)):
-        return drop_from_error(cause, f"{action} response", now - last_traffic, lifetime)
-    if isinstance(cause, WebSocketViolation):
-        return broken(FailureKind.WS_PROTOCOL, exc.reason, lifetime)
-    if isinstance(cause, FrameViolation):
-        return broken(FailureKind.OCPP_PROTOCOL, exc.reason, lifetime)
-    return None
+    if exc.kind in (FailureKind.WS_PROTOCOL, FailureKind.OCPP_PROTOCOL):
+        return broken(exc.kind, exc.reason, lifetime)
+    # Closed or cut while waiting for the answer (a close frame, an EOF, a reset, a TLS
+    # alert): the exchange's words say how; for the session it is a closed connection.
+    return Drop(FailureKind.CLOSED, f"{exc.reason}, {_lived(lifetime)}", lifetime)
 
 
 def drop_from_error(

@@ -15,10 +15,10 @@ thing due (a ping, a pong's deadline, a boot retry, the next slot).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Callable
 
-from .channel import Channel, ConnectionClosed, WebSocketViolation
+from .channel import ConnectionClosed, WebSocketViolation
 from .check import (
     PENDING_HEALTHY,
     Progress,
@@ -35,7 +35,8 @@ from .deadline import Deadline, DeadlineExceeded
 from .exchange import Exchange
 from .failures import FailureKind
 from .messages import PRE_BOOT_ERRORS, BootStatus
-from .result import BootFacts, CheckResult, Step, StepFailure, TlsFacts, Verdict, judged
+from .redact import redact_url
+from .result import BootFacts, CheckResult, Step, StepFailure, Verdict, judged
 from .rpc import FrameViolation, describe
 from .runner import RunOptions
 from .session import (
@@ -50,47 +51,12 @@ from .session import (
     pong_missing,
 )
 from .settings import CheckSettings
-from .sockets import DeadlineSocket, DeadlineSSLSocket
+from .station_link import Link, Lost
 from .trace import Tracer
 
 Clock = Callable[[], float]
 Report = Callable[[CheckResult], None]
 CLOSE_BUDGET_S = 1.0
-
-
-class Lost(Exception):
-    """The held connection is gone (or given up); ``drop`` says how."""
-
-    def __init__(self, drop: Drop) -> None:
-        super().__init__(drop.reason)
-        self.drop = drop
-
-
-@dataclass
-class Link:
-    """One open connection and what the probe knows about it."""
-
-    channel: Channel
-    sock: DeadlineSocket | DeadlineSSLSocket
-    exchange: Exchange
-    pinger: Pinger
-    opened_at: float
-    last_traffic: float
-    subprotocol: str | None
-    remote_address: str | None
-    tls: TlsFacts | None
-    boot: BootFacts | None = None  # the last BootNotification answer on this connection
-    boot_retry_at: float | None = None  # Pending or Rejected: when to boot again
-    calls: list[str] = field(default_factory=list)  # CSMS CALLs since the last result
-
-    @property
-    def accepted(self) -> bool:
-        return self.boot is not None and self.boot.status == BootStatus.ACCEPTED.value
-
-    @property
-    def refused(self) -> bool:
-        """Booted but not (yet) Accepted: no other message may be sent."""
-        return self.boot is not None and not self.accepted
 
 
 class Station:
@@ -283,12 +249,10 @@ class Station:
         try:
             run()
         except StepFailure as exc:
-            drop = drop_in_call(exc, action, budget, link.opened_at, link.last_traffic, self.clock())
+            drop = drop_in_call(exc, action, budget, self.clock() - link.opened_at)
             if drop is not None:
                 self._lose(drop)
                 raise Lost(drop) from None
-            if exc.kind is None and exc.error_code is not None:
-                exc.kind = FailureKind.CALLERROR
             raise
         finally:
             link.last_traffic = self.clock()
@@ -407,7 +371,7 @@ class Station:
     def _drop_result(self, drop: Drop) -> CheckResult:
         result = CheckResult(
             verdict=Verdict.CRITICAL,
-            target=self.settings.url,
+            target=redact_url(self.settings.url),
             ocpp_version=self.settings.version.value,
             failed_step=Step.SESSION,
             failure_kind=drop.kind,

@@ -45,6 +45,7 @@ ORDER = (
     "ocpp_probe.push",
     "ocpp_probe.runner",
     "ocpp_probe.loop",
+    "ocpp_probe.station_link",
     "ocpp_probe.station",
     "ocpp_probe.station_loop",
     "ocpp_probe.demo",

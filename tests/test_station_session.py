@@ -7,7 +7,7 @@ from ocpp_probe.push import push_query
 from ocpp_probe.reporters.json_report import result_document
 from ocpp_probe.reporters.prometheus import render_prometheus
 from ocpp_probe.reporters.text import render_line
-from ocpp_probe.result import CheckResult, Step, Verdict
+from ocpp_probe.result import CheckResult, Step, StepFailure, Verdict
 from ocpp_probe.session import (
     Backoff,
     Ledger,
@@ -15,6 +15,7 @@ from ocpp_probe.session import (
     boot_retry_delay,
     closed_by_csms,
     cut_without_close,
+    drop_in_call,
     heartbeat_unanswered,
     pong_missing,
     short_session,
@@ -126,3 +127,24 @@ def test_one_shot_results_have_no_session_anywhere() -> None:
     assert "session" not in result_document(result)
     assert "session" not in render_prometheus(result)
     assert "[" not in render_line(result).split("|")[0]
+
+
+def test_a_failed_call_drops_the_connection_by_its_kind_only_when_the_exchange_lost_it() -> None:
+    def failure(kind: FailureKind, lost: bool, reason: str = "why") -> StepFailure:
+        return StepFailure(Step.HEARTBEAT, reason, kind=kind, connection_lost=lost)
+
+    # A CALLERROR or a payload against the schema: the connection still carries messages.
+    assert drop_in_call(failure(FailureKind.CALLERROR, False), "Heartbeat", 5, 10.0) is None
+    assert drop_in_call(failure(FailureKind.OCPP_PROTOCOL, False), "Heartbeat", 5, 10.0) is None
+    unanswered = drop_in_call(failure(FailureKind.TIMEOUT, True), "Heartbeat", 5, 10.0)
+    assert unanswered is not None and unanswered.kind is FailureKind.HEARTBEAT_UNANSWERED
+    boot_timeout = drop_in_call(failure(FailureKind.TIMEOUT, True, "no answer"), "BootNotification", 5, 10.0)
+    assert boot_timeout is not None and boot_timeout.kind is FailureKind.TIMEOUT
+    assert boot_timeout.reason == "no answer; connection given up, after the connection lived 10.0 s"
+    frame = drop_in_call(failure(FailureKind.OCPP_PROTOCOL, True, "protocol violation: x"), "Heartbeat", 5, 2.0)
+    assert frame is not None and frame.kind is FailureKind.OCPP_PROTOCOL
+    closed = "CSMS closed the WebSocket with 1001 (going away), before the Heartbeat response"
+    for kind in (FailureKind.CLOSED, FailureKind.TLS_HANDSHAKE):  # a close, an EOF, a TLS alert
+        drop = drop_in_call(failure(kind, True, closed), "Heartbeat", 5, 12.34)
+        assert drop is not None and drop.kind is FailureKind.CLOSED
+        assert drop.reason == closed + ", after the connection lived 12.3 s"
