@@ -16,8 +16,11 @@ import unicodedata
 # Control, format, surrogate, unassigned, private-use and line/paragraph separators.
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Cn", "Co", "Zl", "Zp"})
 
-# Long enough for any reason a person reads in one line; a JSON or log line stays small.
+# Long enough for any text a person reads in one line; a JSON or log line stays small.
 SHOWN_MAX = 1000
+# A verdict's reason: one readable line. A longer one keeps its start (the step, the
+# status and its meaning) and its end (the probe's advice after a quote), see shown().
+REASON_MAX = 400
 ELLIPSIS = "..."
 # Where outside text is taken (a body, a reason phrase, a CALLERROR description) it is
 # only capped for memory's sake. The display bound comes once, after the redactor, in
@@ -62,13 +65,24 @@ def quoted(text: str) -> str:
     return bounded(text, QUOTE_MAX)
 
 
-def shown(text: str, limit: int = SHOWN_MAX) -> str:
-    """Outside text ready for any output: escaped, one line, at most ``limit`` characters.
+def elided(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters in the middle: the first two thirds and the
+    last third are kept, the cut marked with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    tail = limit // 3
+    return text[: max(0, limit - tail - len(ELLIPSIS))] + ELLIPSIS + text[len(text) - tail :]
+
+
+def shown(text: str, limit: int = SHOWN_MAX, keep_end: bool = False) -> str:
+    """Outside text ready for any output: escaped, one line, at most ``limit`` characters;
+    with ``keep_end`` a long text is cut in the middle (a reason, whose advice ends it).
 
     Secrets are removed before this (redact.Redactor), so that a cut cannot leave
     part of one that the redactor no longer recognises.
     """
-    return bounded(printable(text), limit)
+    escaped = printable(text)
+    return elided(escaped, limit) if keep_end else bounded(escaped, limit)
 
 
 def nagios_status(text: str) -> str:

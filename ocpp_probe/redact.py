@@ -15,7 +15,9 @@ is half the secret, but never more than 8 characters and never fewer than 4: at 
 7 characters of a long secret (and less than half of a short one) can remain visible
 next to a ``<redacted>`` marker. Secrets shorter than 4 characters are not searched
 for: blanking every "ab" would garble the output without hiding anything (a
-two-letter password is guessed, not read).
+two-letter password is guessed, not read). Where text was capped as it was taken
+(printable.quoted), a piece of at least 4 characters of a secret just before the
+cap's ``...`` is redacted too, since the cap may have split the secret there.
 
 Query parameters of WS_URL named like credentials (token, key, secret, pass, auth,
 sig, session, jwt, cred) are secrets too; ``redact_url`` shows a URL without its
@@ -30,7 +32,7 @@ import urllib.parse
 from collections.abc import Iterable
 from dataclasses import replace
 
-from .printable import SHOWN_MAX, bounded, printable, shown
+from .printable import ELLIPSIS, REASON_MAX, SHOWN_MAX, bounded, printable, shown
 from .result import CheckResult
 from .trace import TRACE_LINE_MAX, Tracer
 
@@ -114,10 +116,16 @@ class Redactor:
                     forms[form] = min(length, forms.get(form, length))
         # Forms grouped by fragment length, each with the set of its fragments.
         self._groups: dict[int, tuple[list[str], set[str]]] = {}
+        # Runs too short to be a fragment (MIN_SECRET_CHARS up to the fragment length):
+        # what a length bound (a cut marked with an ellipsis) may leave of a secret.
+        self._cut_runs: set[str] = set()
         for form, length in forms.items():
             group = self._groups.setdefault(length, ([], set()))
             group[0].append(form)
             group[1].update(form[i : i + length] for i in range(len(form) - length + 1))
+            for size in range(MIN_SECRET_CHARS, length):
+                self._cut_runs.update(form[i : i + size] for i in range(len(form) - size + 1))
+        self._cut_run_max = max(map(len, self._cut_runs), default=0)
 
     def __bool__(self) -> bool:
         return bool(self._groups)
@@ -152,10 +160,24 @@ class Redactor:
                 index += 1
         return spans
 
+    def _cut_spans(self, value: str) -> list[tuple[int, int]]:
+        """What a cut may have left of a secret just before its ellipsis: text is only
+        capped where it is taken (printable.quoted), and such a cap may split a secret
+        into a piece shorter than a fragment; that piece is redacted too."""
+        spans: list[tuple[int, int]] = []
+        index = value.find(ELLIPSIS)
+        while index >= 0:
+            for size in range(min(self._cut_run_max, index), MIN_SECRET_CHARS - 1, -1):
+                if value[index - size : index] in self._cut_runs:
+                    spans.append((index - size, index))
+                    break
+            index = value.find(ELLIPSIS, index + 1)
+        return spans
+
     def text(self, value: str) -> str:
         if not self._groups or not value:
             return value
-        spans = sorted(self._spans(value))
+        spans = sorted(self._spans(value) + (self._cut_spans(value) if ELLIPSIS in value else []))
         if not spans:
             return value
         out: list[str] = []
@@ -182,12 +204,13 @@ class Redactor:
             boot = replace(boot, reason_code=safe(boot.reason_code, NAME_SHOWN_MAX))
         session = result.session
         if session is not None and session.last_drop_reason:  # a station's close reason
-            session = replace(session, last_drop_reason=safe(session.last_drop_reason))
+            reason = shown(self.text(session.last_drop_reason), REASON_MAX, keep_end=True)
+            session = replace(session, last_drop_reason=reason)
         return replace(
             result,
             session=session,
             target=safe(result.target),
-            reason=safe(result.reason),
+            reason=shown(self.text(result.reason), REASON_MAX, keep_end=True),
             boot=boot,
             csms_calls=[safe(action, NAME_SHOWN_MAX) for action in result.csms_calls],
             warnings=[safe(warning) for warning in result.warnings],

@@ -15,14 +15,16 @@ from collections.abc import Callable
 
 import pytest
 
-from ocpp_probe.printable import bounded
+from ocpp_probe.printable import QUOTE_MAX, REASON_MAX, bounded
 from ocpp_probe.redact import NAME_SHOWN_MAX, fragment_length
 
 from .conftest import probe_in_process
 from .hostile_common import BOOT_OK
 from .peers.scenario_server import Peer, ScenarioServer
 
-PASSWORD = "Zq7vW3kX9pL2mN8r"  # no 4 characters of it occur in the probe's own words
+# Every 4 characters of it hold one that base64, hex and UUIDs lack, so no random
+# handshake key or message id in the -v trace can match a piece of it by chance.
+PASSWORD = "Zq!v#3kX%9pL&2mN"
 PAD = "~"  # not a character of the password, so the echo's edges are unambiguous
 KEPT = fragment_length(len(PASSWORD)) - 1  # what an early cut left: 7 characters
 MODES = [[], ["--json"], ["-v"], ["--format", "prometheus"], ["-v", "--json"]]
@@ -38,6 +40,14 @@ def _callerror(peer: Peer) -> None:
     peer.accept()
     call = peer.read_call()
     peer.send_json([4, call[1], "SecurityError", _split_at(200), {}])
+
+
+def _callerror_at_the_cap(peer: Peer) -> None:
+    # Past QUOTE_MAX the description is capped where it is taken, the cap's cut marked
+    # "..."; the reason's end is shown, so what the cap left of the password must go.
+    peer.accept()
+    call = peer.read_call()
+    peer.send_json([4, call[1], "SecurityError", PAD * (QUOTE_MAX - 3 - KEPT) + PASSWORD, {}])
 
 
 def _reason_phrase(peer: Peer) -> None:
@@ -59,6 +69,7 @@ def _action_and_reason_code(peer: Peer) -> None:
 
 CASES: dict[str, tuple[Callable[[Peer], None], dict[str, str], str]] = {
     "callerror-description": (_callerror, {}, "callerror"),
+    "callerror-description-at-the-cap": (_callerror_at_the_cap, {}, "callerror"),
     "reason-phrase": (_reason_phrase, {}, "http_status"),
     "refusal-body": (_body, {}, "http_status"),
     "action-and-reason-code": (_action_and_reason_code, {"OCPP_VERSION": "2.0.1"}, "boot_rejected"),
@@ -83,9 +94,29 @@ def test_a_password_across_an_old_cut_stays_hidden(name: str) -> None:
         if "--json" in mode:
             assert run.doc["failure_kind"] == kind
             assert "<redacted>" in run.doc["reason"]  # the echo did reach the reason
-            assert len(run.doc["reason"]) <= 1000
+            assert len(run.doc["reason"]) <= REASON_MAX
             if name == "action-and-reason-code":
                 # Redacted first, then cut to its display bound of 60.
                 shown = bounded(PAD * (60 - KEPT) + "<redacted>" + PAD * 3, NAME_SHOWN_MAX)
                 assert run.doc["boot"]["reason_code"] == shown
                 assert run.doc["csms_calls"] == [shown]
+
+
+def test_a_long_quote_is_cut_in_the_middle_and_the_advice_stays() -> None:
+    def long_body(peer: Peer) -> None:
+        body = ("no matching subprotocol " + PAD * 3000 + PASSWORD + " end of page").encode()
+        peer.respond("400 Bad Request", body, "Content-Type: text/plain\r\n")
+
+    with ScenarioServer(long_body) as server:
+        run = probe_in_process(["--json"], {"WS_URL": server.url(), "OCPP_PASSWORD": PASSWORD, "PROBE_TIMEOUT": "3"})
+    reason = run.doc["reason"]
+    assert run.code == 2 and run.doc["failure_kind"] == "http_status"
+    assert len(reason) == REASON_MAX
+    assert reason.startswith(
+        "HTTP 400 bad request: the CSMS rejected the upgrade request; the CSMS says: 'no matching subprotocol ~~~"
+    )
+    assert reason.endswith(
+        "~~~<redacted> end of page'; the offered subprotocol ocpp1.6 may be the cause "
+        "(set OCPP_VERSION to a version the CSMS serves)"
+    )
+    assert "~..." in reason  # the cut, between the two
