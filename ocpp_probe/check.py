@@ -302,9 +302,6 @@ def redactor_for(settings: CheckSettings) -> Redactor:
     return Redactor(secrets)
 
 
-_redactor = redactor_for  # the older name, which diagnose/command.py imports
-
-
 def current_step(progress: Progress) -> Step:
     """The step after the last one that finished: where an unexpected error happened."""
     order = [Step.RESOLVE, Step.CONNECT, Step.TLS, Step.UPGRADE, Step.BOOT, Step.HEARTBEAT, Step.CLOSE]

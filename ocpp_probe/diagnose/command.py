@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import TextIO
 
 from .. import registry
-from ..check import _redactor
+from ..check import redactor_for
 from ..redact import Redactor
 from ..settings import CheckSettings, ConfigError, check_settings_from
 from ..trace import stream_tracer
@@ -57,7 +57,7 @@ def _values(args: argparse.Namespace, environ: Mapping[str, str]) -> dict[str, s
 
 def diagnosis_redactor(settings: CheckSettings) -> Redactor:
     """The check's secrets, plus the decoded-key form a diagnosis may try."""
-    redactor = _redactor(settings)
+    redactor = redactor_for(settings)
     password = settings.password
     if password is not None and looks_like_hex_key(password):
         token = basic_token_bytes(settings.identity, bytes.fromhex(password))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import signal
 import socket
+import sys
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -19,6 +20,7 @@ from typing import TextIO
 
 from .. import registry
 from ..check import run_check
+from ..printable import shown
 from ..result import Verdict
 from ..usage import PluginArgumentParser, UsageError
 from .config import ServeConfig, ServeConfigError, load_config
@@ -62,12 +64,12 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 128
 
     def handle_error(self, request: object, client_address: object) -> None:
-        import sys
-
         error = sys.exc_info()[1]
         if isinstance(error, (ConnectionError, TimeoutError)):
             return  # the client left (e.g. a scrape that timed out): nothing to report
-        sys.stderr.write(f"ocpp-probe serve: error answering {client_address}: {error!r}\n")
+        # The error may quote what the client sent (a request line, a header): one
+        # escaped, bounded line like every other outside text.
+        sys.stderr.write(f"ocpp-probe serve: {shown(f'error answering {client_address}: {error!r}')}\n")
 
 
 class RunningServer:
