@@ -12,6 +12,7 @@ import time
 from typing import TextIO
 
 from .loop import Clock, Schedule, Stopped, StopSignals
+from .redact import redact_url
 from .result import CheckResult
 from .runner import OutputFormat, RunOptions, finish, report
 from .settings import CheckSettings
@@ -36,7 +37,7 @@ def run_station(
     pings = f"ping every {options.ping_interval_s:g} s" if options.ping_interval_s else "no pings"
     pushing = f", pushing to {options.push.display}" if options.push else ""
     err.write(
-        f"ocpp-probe: holding a connection to {settings.url}, Heartbeat every "
+        f"ocpp-probe: holding a connection to {redact_url(settings.url)}, Heartbeat every "
         f"{options.every_s:g} s, {pings}{pushing}\n"
     )
     err.flush()

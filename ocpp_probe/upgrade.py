@@ -109,10 +109,14 @@ def basic_authorization(identity: str, password: str) -> str:
 def build_request(
     resource: str,
     host: str,
-    subprotocol: str,
+    subprotocol: str | None,
     key: str,
     authorization: str | None = None,
+    extensions: str | None = None,
+    user_agent: str = f"ocpp-probe/{__version__}",
 ) -> bytes:
+    """The upgrade request. Diagnose varies it: no subprotocol (None), an extension
+    offered (permessage-deflate), its own User-Agent."""
     lines: list[str] = [
         f"GET {resource} HTTP/1.1",
         f"Host: {host}",
@@ -120,9 +124,12 @@ def build_request(
         "Connection: Upgrade",
         f"Sec-WebSocket-Key: {key}",
         "Sec-WebSocket-Version: 13",
-        f"Sec-WebSocket-Protocol: {subprotocol}",
-        f"User-Agent: ocpp-probe/{__version__}",
     ]
+    if subprotocol is not None:
+        lines.append(f"Sec-WebSocket-Protocol: {subprotocol}")
+    if extensions is not None:
+        lines.append(f"Sec-WebSocket-Extensions: {extensions}")
+    lines.append(f"User-Agent: {user_agent}")
     if authorization is not None:
         lines.append(f"Authorization: {authorization}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")

@@ -23,6 +23,7 @@ from ..tls import describe_ssl_error
 from ..upgrade import (
     HttpHead,
     UpgradeRefused,
+    build_request,
     host_header,
     judge_response,
     new_key,
@@ -45,32 +46,7 @@ SHOWN_HEADERS = (
 )
 BODY_WAIT_S = 0.5  # for a refusal's body; the answer is known by then
 DEFLATE_OFFER = "permessage-deflate; client_max_window_bits"
-
-
-def request_for(
-    resource: str,
-    host: str,
-    subprotocol: str | None,
-    key: str,
-    authorization: str | None,
-    offer_deflate: bool,
-) -> bytes:
-    lines = [
-        f"GET {resource} HTTP/1.1",
-        f"Host: {host}",
-        "Upgrade: websocket",
-        "Connection: Upgrade",
-        f"Sec-WebSocket-Key: {key}",
-        "Sec-WebSocket-Version: 13",
-    ]
-    if subprotocol is not None:
-        lines.append(f"Sec-WebSocket-Protocol: {subprotocol}")
-    if offer_deflate:
-        lines.append(f"Sec-WebSocket-Extensions: {DEFLATE_OFFER}")
-    lines.append("User-Agent: ocpp-probe-diagnose")
-    if authorization is not None:
-        lines.append(f"Authorization: {authorization}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
+USER_AGENT = "ocpp-probe-diagnose"
 
 
 def date_offset(head: HttpHead, sent_wall: float, received_wall: float) -> float | None:
@@ -144,13 +120,14 @@ def run_attempt(
     begin = time.perf_counter()
     budget = dialer.budget()
     key = new_key()
-    request = request_for(
+    request = build_request(
         resource,
         host_header(settings.host, settings.port, settings.secure),
         subprotocol,
         key,
         authorization,
-        deflate,
+        extensions=DEFLATE_OFFER if deflate else None,
+        user_agent=USER_AGENT,
     )
     try:
         sock = dialer.open(context, budget)
