@@ -21,6 +21,7 @@ from types import FrameType
 from typing import Callable, TextIO
 
 from .redact import redact_url
+from .result import CheckResult
 from .runner import Outcome, OutputFormat, RunOptions, check_once, report
 from .settings import CheckSettings
 from .trace import Tracer
@@ -131,17 +132,12 @@ def run_loop(
             except Stopped:
                 break
             checks += 1
-            _report(outcome, options, out, err)
+            report_logged(outcome, options, out, err)
             if max_checks is not None and checks >= max_checks:
                 break
             slot, skipped = schedule.next_slot(slot, clock())
             if skipped:
-                took = outcome.result.total_ms / 1000
-                note = (
-                    f"ocpp-probe: check took {took:.2f} s, longer than the {options.every_s:g} s "
-                    f"interval; skipped {skipped} slot{'s' if skipped > 1 else ''}"
-                )
-                err.write(note + "\n")
+                err.write(skipped_note(outcome.result, options.every_s, skipped) + "\n")
                 err.flush()
             (sleep or stop.event.wait)(max(0.0, schedule.slot_time(slot) - clock()))
     finally:
@@ -152,8 +148,17 @@ def run_loop(
     return 0
 
 
-def _report(outcome: Outcome, options: RunOptions, out: TextIO, err: TextIO) -> None:
-    # Each text line carries its check's start time: the loop's output is a log.
+def skipped_note(result: CheckResult, every_s: float, skipped: int) -> str:
+    """The stderr note for slots skipped because a check outlasted the interval."""
+    return (
+        f"ocpp-probe: check took {result.total_ms / 1000:.2f} s, longer than the {every_s:g} s "
+        f"interval; skipped {skipped} slot{'s' if skipped > 1 else ''}"
+    )
+
+
+def report_logged(outcome: Outcome, options: RunOptions, out: TextIO, err: TextIO) -> None:
+    """Report one check of a loop or a station session: each text line carries its
+    check's start time, since the output is a log."""
     prefix = ""
     if options.format is OutputFormat.TEXT and outcome.result.started_at:
         prefix = outcome.result.started_at + " "

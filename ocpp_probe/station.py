@@ -35,7 +35,6 @@ from .deadline import Deadline, DeadlineExceeded
 from .exchange import Exchange
 from .failures import FailureKind
 from .messages import PRE_BOOT_ERRORS, BootStatus
-from .redact import redact_url
 from .result import BootFacts, CheckResult, Step, StepFailure, Verdict, judged
 from .rpc import FrameViolation, describe
 from .runner import RunOptions
@@ -369,14 +368,8 @@ class Station:
         return self.redactor.result(judged(replace(result, session=facts), self.settings.thresholds))
 
     def _drop_result(self, drop: Drop) -> CheckResult:
-        result = CheckResult(
-            verdict=Verdict.CRITICAL,
-            target=redact_url(self.settings.url),
-            ocpp_version=self.settings.version.value,
-            failed_step=Step.SESSION,
-            failure_kind=drop.kind,
-            reason=drop.reason,
-            boot=self.last_boot,
-            started_at=utc_now(),
-        )
-        return self._finished(result)
+        """A drop between checks, reported at once as a failed session (check.result_of
+        makes it, like every other result)."""
+        failure = StepFailure(Step.SESSION, drop.reason, kind=drop.kind)
+        progress = Progress(boot=self.last_boot)
+        return self._finished(result_of(self.settings, progress, failure, 0.0, utc_now()))

@@ -11,10 +11,10 @@ from __future__ import annotations
 import time
 from typing import TextIO
 
-from .loop import Clock, Schedule, Stopped, StopSignals
+from .loop import Clock, Schedule, Stopped, StopSignals, report_logged, skipped_note
 from .redact import redact_url
 from .result import CheckResult
-from .runner import OutputFormat, RunOptions, finish, report
+from .runner import RunOptions, finish
 from .settings import CheckSettings
 from .station import Station
 from .trace import Tracer
@@ -43,12 +43,7 @@ def run_station(
     err.flush()
 
     def emit(result: CheckResult) -> None:
-        outcome = finish(result, options, trace)
-        # Each text line carries its check's start time: the output is a log.
-        prefix = ""
-        if options.format is OutputFormat.TEXT and result.started_at:
-            prefix = result.started_at + " "
-        report(outcome, options, out, err, prefix)
+        report_logged(finish(result, options, trace), options, out, err)
 
     station = Station(settings, options, trace, clock, stop.event.wait)
     schedule = Schedule(clock(), options.every_s)
@@ -67,11 +62,7 @@ def run_station(
                 break
             slot, skipped = schedule.next_slot(slot, clock())
             if skipped:
-                note = (
-                    f"ocpp-probe: check took {result.total_ms / 1000:.2f} s, longer than the "
-                    f"{options.every_s:g} s interval; skipped {skipped} slot{'s' if skipped > 1 else ''}"
-                )
-                err.write(note + "\n")
+                err.write(skipped_note(result, options.every_s, skipped) + "\n")
                 err.flush()
             try:
                 with stop.interruptible():
