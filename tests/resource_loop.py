@@ -35,19 +35,19 @@ def _threads_after_settling() -> list[str]:
     return [thread.name for thread in threading.enumerate() if thread is not threading.main_thread()]
 
 
-def _run(cases: list[list[object]], start: int, count: int) -> None:
+def _run(cases: list[tuple[dict[str, str], int]], start: int, count: int) -> None:
     for index in range(start, start + count):
         env, expected = cases[index % len(cases)]
         out = io.StringIO()
-        code = main([], environ=dict(env), stdout=out, stderr=io.StringIO())  # type: ignore[arg-type]
+        code = main([], environ=dict(env), stdout=out, stderr=io.StringIO())
         if code != expected:
             print(json.dumps({"error": f"check {index}: exit {code}, expected {expected}: {out.getvalue()}"}))
             sys.exit(1)
 
 
 def loop(config: dict[str, object]) -> None:
-    cases = config["cases"]
-    assert isinstance(cases, list)
+    assert isinstance(config["cases"], list)
+    cases = [(dict(env), int(code)) for env, code in config["cases"]]
     checks, warm_up, marks = (int(str(config[name])) for name in ("checks", "warm_up", "marks"))
     _run(cases, 0, warm_up)
     done = warm_up

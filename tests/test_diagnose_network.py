@@ -18,11 +18,12 @@ from ocpp_probe.diagnose.findings import judge
 from ocpp_probe.diagnose.lint import lint
 from ocpp_probe.settings import check_settings_from
 
-from .conftest import PROBE, ROOT, probe_in_process
-from .connect_proxy import ConnectProxy
-from .diagnose_common import diagnose, findings
+from .peers.connect_proxy import ConnectProxy
 from .peers.ocpp_lib_csms import OcppLibCsms
 from .peers.scenario_server import Peer, ScenarioServer
+from .support.diagnose import diagnose, findings
+from .support.paths import PROBE, ROOT
+from .support.runs import probe_in_process
 
 
 def test_through_a_connect_proxy() -> None:
@@ -207,7 +208,7 @@ def test_identity_and_password_lint() -> None:
 
 def test_verbose_shows_frames_without_secrets() -> None:
     def script(peer: Peer) -> None:
-        from .diagnose_common import serve_ocpp
+        from .support.diagnose import serve_ocpp
 
         peer.read_request()
         serve_ocpp(peer, "ocpp1.6")

@@ -23,9 +23,9 @@ from ocpp_probe.serve.config import load_config
 from ocpp_probe.serve.exposition import blackbox_families
 from ocpp_probe.settings import check_settings_from
 
-from .conftest import PROBE, ROOT
 from .peers.kuma_receiver import KumaReceiver
-from .test_prometheus_output import passing_result
+from .support.paths import PROBE, ROOT
+from .support.results import passing_result
 
 EXAMPLES = os.path.join(ROOT, "examples")
 KNOWN_ENV = {setting.env for setting in CLI_SETTINGS if setting.env}
@@ -97,7 +97,7 @@ def test_in_kuma_compose_starts_the_probe_then_kumas_own_command() -> None:
     assert kuma["image"] == "louislam/uptime-kuma:2"
     script, *kuma_command = kuma["command"]
     assert kuma_command == ["node", "server/server.js"]  # Kuma's CMD in 1.23 and 2.x images
-    mounts = dict(reversed(mount(volume)) for volume in kuma["volumes"])
+    mounts = {target: source for source, target in map(mount, kuma["volumes"])}
     assert mounts[script] == "./start-with-probe.sh"
     assert mounts["/opt/ocpp-probe/ocpp-probe"] == "${OCPP_PROBE_BINARY:-./ocpp-probe-linux-amd64}"
     assert mounts["/opt/ocpp-probe/probe.env"] == "./probe.env"

@@ -13,20 +13,15 @@ from typing import Any
 
 import pytest
 
-from .conftest import probe_in_process
-from .hostile_common import Pki, make_pki
 from .peers.ocpp_lib_csms import OcppLibCsms
 from .peers.ocpp_rpc_csms import OcppRpcCsms
 from .peers.scenario_server import ScenarioServer
+from .support.pki import Pki
+from .support.runs import probe_in_process
 
 IDENTITY = "CP 1/ü"
 ENCODED_IDENTITY = "CP%201%2F%C3%BC"
 PASSWORD = "p w:ä/é"
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    return make_pki(str(tmp_path_factory.mktemp("pki")))
 
 
 @pytest.fixture(scope="module")

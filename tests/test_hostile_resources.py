@@ -23,16 +23,16 @@ import trustme
 
 from ocpp_probe.demo import DemoCsms
 
-from .conftest import ROOT
-from .hostile_common import BOOT_OK, HEARTBEAT_OK, make_pki
 from .peers.scenario_server import OP_TEXT, Peer, ScenarioServer
+from .support.paths import ROOT
+from .support.pki import Pki
+from .support.scripts import BOOT_OK, HEARTBEAT_OK
 
 CHECKS = int(os.environ.get("RESOURCE_CHECKS", "2000"))
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs Linux /proc")
-def test_thousands_of_checks_leave_no_fds_memory_or_threads(tmp_path: Any) -> None:
-    pki = make_pki(str(tmp_path))
+def test_thousands_of_checks_leave_no_fds_memory_or_threads(tmp_path: Any, pki: Pki) -> None:
     tls_context = pki.server_context("good")
 
     def healthy_tls(peer: Peer) -> None:

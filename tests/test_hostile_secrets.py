@@ -19,11 +19,12 @@ from typing import Any
 
 import pytest
 
-from .conftest import Run, probe_in_process, probe_process
-from .hostile_common import BOOT_OK, Pki, make_pki
 from .peers.kuma_receiver import KumaReceiver
 from .peers.ocpp_lib_csms import OcppLibCsms
 from .peers.scenario_server import Peer, ScenarioServer
+from .support.pki import Pki
+from .support.runs import Run, probe_in_process, probe_process
+from .support.scripts import BOOT_OK
 
 PASSWORD = "Pw-Marker 9f:ä/x"  # space, colon, slash and non-ASCII: all need care
 FILE_PASSWORD = "File-Marker-5c2e"
@@ -87,11 +88,6 @@ def _echo_then_accept(peer: Peer) -> None:
     peer.read_call()
     peer.send_json([3, call[1], BOOT_OK])
     peer.answer({"currentTime": "2026-01-01T00:00:00Z"})
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    return make_pki(str(tmp_path_factory.mktemp("pki")))
 
 
 def _key_markers(path: str) -> list[str]:

@@ -9,45 +9,13 @@ import time
 import urllib.error
 import urllib.request
 
-from prometheus_client.parser import text_string_to_metric_families
-
 from ocpp_probe.failures import FailureKind
 from ocpp_probe.reporters.prometheus import render_prometheus
-from ocpp_probe.result import BootFacts, CheckResult, Step, TlsFacts, Verdict
+from ocpp_probe.result import CheckResult, Step, Verdict
 
-from .conftest import probe_in_process
-
-Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
-
-
-def parse(text: str) -> tuple[Samples, dict[str, str]]:
-    """Every sample keyed by (name, sorted labels), and each family's type."""
-    samples: Samples = {}
-    types: dict[str, str] = {}
-    for family in text_string_to_metric_families(text):
-        types[family.name] = family.type
-        for sample in family.samples:
-            key = (sample.name, tuple(sorted(sample.labels.items())))
-            assert key not in samples, f"duplicate sample {key}"
-            samples[key] = sample.value
-    return samples, types
-
-
-def passing_result() -> CheckResult:
-    return CheckResult(
-        verdict=Verdict.WARNING,
-        target="wss://csms.example.com/ocpp/CP-1",
-        ocpp_version="2.0.1",
-        timings_ms={"resolve": 1.5, "connect": 2.0, "tls": 30.0, "upgrade": 4.25,
-                    "boot": 12.0, "heartbeat": 8.0, "close": 0.5},
-        total_ms=58.25,
-        subprotocol="ocpp2.0.1",
-        tls=TlsFacts("TLSv1.3", "TLS_AES_256_GCM_SHA384", 1767225600.0, 10.0),
-        boot=BootFacts("Accepted", 300),
-        heartbeat_rtt_ms=7.5,
-        clock_offset_s=-1.25,
-        warnings=["certificate expires in 10.0 days"],
-    )
+from .support.prometheus import parse
+from .support.results import passing_result
+from .support.runs import probe_in_process
 
 
 def test_passing_check_metrics_value_by_value() -> None:

@@ -28,12 +28,12 @@ from ocpp_probe.upgrade import (
     judge_response,
 )
 
-from .conftest import Run, probe_in_process
-from .hostile_common import BOOT_OK, HEARTBEAT_OK
 from .peers.arthexis_csms import ENROLLMENT_TOKEN, ArthexisCsms
 from .peers.ocpp_lib_csms import OcppLibCsms
 from .peers.ocpp_rpc_csms import OcppRpcCsms
 from .peers.scenario_server import Peer, ScenarioServer, Script
+from .support.runs import Run, probe_in_process
+from .support.scripts import BOOT_OK, HEARTBEAT_OK
 
 KEY = "dGhlIHNhbXBsZSBub25jZQ=="
 PEERS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers")
