@@ -28,7 +28,7 @@ from ocpp_probe.settings import check_settings_from
 from .peers.ocpp_lib_csms import OcppLibCsms
 from .peers.scenario_server import Peer, ScenarioServer
 from .support.net import black_hole
-from .support.runs import probe_in_process, probe_process
+from .support.runs import Run, probe_process, timed_probe
 
 TOKEN = "Push-Bound-Token-4e1f"
 OK_ANSWER = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{"ok":true}'
@@ -77,10 +77,9 @@ RECEIVERS: dict[str, Callable[[Peer], None]] = {
 }
 
 
-def _push_run(env: dict[str, str]) -> tuple[Any, float]:
-    start = time.monotonic()
-    run = probe_in_process(["--demo", "--json"], {"KUMA_PUSH_TIMEOUT": f"{PUSH_TIMEOUT_S:g}", **env})
-    return run, time.monotonic() - start
+def _push_run(env: dict[str, str]) -> tuple[Run, float]:
+    timed = timed_probe(["--demo", "--json"], {"KUMA_PUSH_TIMEOUT": f"{PUSH_TIMEOUT_S:g}", **env})
+    return timed.run, timed.elapsed_s
 
 
 @pytest.mark.parametrize("name", list(RECEIVERS))
