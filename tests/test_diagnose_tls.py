@@ -10,7 +10,7 @@ import trustme
 
 from .peers.ocpp_lib_csms import OcppLibCsms
 from .support.diagnose import diagnose, findings
-from .support.pki import Pki
+from .support.pki import Pki, leaf_context
 
 NOW = dt.datetime.now(dt.timezone.utc)
 FIX_CHAIN = "fix the server's chain: configure the full chain (certificate plus intermediates) on the CSMS or its TLS front"
@@ -74,10 +74,7 @@ def test_full_chain_verifies_and_fits_the_ocpp_profile(
 
 
 def test_expired_certificate(pki: Pki) -> None:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    pki.ca.issue_cert(
-        "127.0.0.1", not_before=NOW - dt.timedelta(days=30), not_after=NOW - dt.timedelta(days=2)
-    ).configure_cert(context)
+    context = leaf_context(pki.ca, not_before=NOW - dt.timedelta(days=30), not_after=NOW - dt.timedelta(days=2))
     with OcppLibCsms(ssl_context=context) as csms:
         run = diagnose({"WS_URL": csms.url(), "TLS_CA_FILE": pki.ca_file})
     doc = run.doc
@@ -95,9 +92,8 @@ def test_expired_certificate(pki: Pki) -> None:
 
 
 def test_tls13_only_server_fails_the_ocpp_profile(pki: Pki) -> None:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context = leaf_context(pki.ca)
     context.minimum_version = ssl.TLSVersion.TLSv1_3
-    pki.ca.issue_cert("127.0.0.1").configure_cert(context)
     with OcppLibCsms(ssl_context=context) as csms:
         run = diagnose({"WS_URL": csms.url(), "TLS_CA_FILE": pki.ca_file})
     doc = run.doc

@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trustme
@@ -72,7 +73,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     deselected, visibly, when --binary-arch leaves amd64 out (e.g. on an arm64 runner)."""
     if "amd64" in selected_arches(config):
         return
-    keep, drop = [], []
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
         (drop if names & AMD64_ONLY_FIXTURES else keep).append(item)
@@ -134,8 +136,9 @@ class Run:
     stderr: str
     leftovers: list[str]
 
-    def json(self) -> dict:
-        return json.loads(self.stdout)
+    def json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = json.loads(self.stdout)
+        return doc
 
 
 def tmp_root_for(arch: str, base: Path) -> Path:

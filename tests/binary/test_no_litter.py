@@ -11,22 +11,22 @@ import signal
 
 import pytest
 
-from .conftest import wait_for
+from .conftest import BinaryRunner, wait_for
 from .peers import SilentServer, free_port
 
 
-def test_nothing_left_after_success(runner):
+def test_nothing_left_after_success(runner: BinaryRunner) -> None:
     r = runner.run(["--demo"])
     assert (r.returncode, r.leftovers) == (0, [])
 
 
-def test_nothing_left_after_failure(runner):
+def test_nothing_left_after_failure(runner: BinaryRunner) -> None:
     r = runner.run([], env={"WS_URL": f"ws://127.0.0.1:{free_port()}/ocpp/CP-LITTER"})
     assert r.stdout.startswith("OCPP CRITICAL")
     assert (r.returncode, r.leftovers) == (2, [])
 
 
-def test_nothing_left_after_timeout(runner):
+def test_nothing_left_after_timeout(runner: BinaryRunner) -> None:
     with SilentServer() as silent:
         r = runner.run(["--json"], env={"WS_URL": silent.url(), "PROBE_TIMEOUT": "2"})
     doc = r.json()
@@ -37,7 +37,7 @@ def test_nothing_left_after_timeout(runner):
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 @pytest.mark.parametrize("target", ["pid", "group"])
-def test_nothing_left_after_signal(runner, signum, target):
+def test_nothing_left_after_signal(runner: BinaryRunner, signum: int, target: str) -> None:
     """SIGTERM/SIGINT to the top process (as Kuma or timeout(1) do) or to its whole
     process group (as a shell's Ctrl-C or systemd do), in the middle of a check."""
     with SilentServer() as silent:
