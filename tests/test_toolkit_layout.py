@@ -22,11 +22,11 @@ def _suite_files() -> list[Path]:
 
 def _imported_modules(path: Path) -> list[str]:
     """Modules a file imports, relative ones resolved to the part after the leading dots."""
-    found = []
+    found: list[str] = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.module is None:
             found.extend(alias.name for alias in node.names)  # from . import conftest
-        elif isinstance(node, ast.ImportFrom):
+        elif isinstance(node, ast.ImportFrom) and node.module is not None:
             found.append(node.module.split(".")[-1] if node.level else node.module)
         elif isinstance(node, ast.Import):
             found.extend(alias.name for alias in node.names)
