@@ -48,6 +48,7 @@ from .support.scripts import (
     heartbeat_reply,
     http_status_is,
     lib_calls_answered,
+    over_tls,
     ping_first,
     pong_seen,
     raw_after_request,
@@ -399,13 +400,7 @@ def _with_tls(row: Row, pki: Pki) -> Script:
     script = row.script
     if row.tls is None:
         return script
-    context = pki.server_context(row.tls, **row.tls_options)
-
-    def wrapped(peer: Peer) -> None:
-        peer.start_tls(context)
-        script(peer)
-
-    return wrapped
+    return over_tls(pki.server_context(row.tls, **row.tls_options), script)
 
 
 @contextmanager

@@ -26,7 +26,7 @@ from ocpp_probe.demo import DemoCsms
 from .peers.scenario_server import OP_TEXT, Peer, ScenarioServer
 from .support.paths import ROOT
 from .support.pki import Pki
-from .support.scripts import BOOT_OK, HEARTBEAT_OK
+from .support.scripts import healthy, over_tls
 
 CHECKS = int(os.environ.get("RESOURCE_CHECKS", "2000"))
 
@@ -35,12 +35,7 @@ CHECKS = int(os.environ.get("RESOURCE_CHECKS", "2000"))
 def test_thousands_of_checks_leave_no_fds_memory_or_threads(tmp_path: Any, pki: Pki) -> None:
     tls_context = pki.server_context("good")
 
-    def healthy_tls(peer: Peer) -> None:
-        peer.start_tls(tls_context)
-        peer.read_request()
-        peer.accept()
-        peer.answer(BOOT_OK)
-        peer.answer(HEARTBEAT_OK)
+    healthy_tls = over_tls(tls_context, healthy)
 
     def unauthorized(peer: Peer) -> None:
         peer.respond("401 Unauthorized", b"no")

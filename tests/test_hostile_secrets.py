@@ -24,7 +24,7 @@ from .peers.ocpp_lib_csms import OcppLibCsms
 from .peers.scenario_server import Peer, ScenarioServer
 from .support.pki import Pki
 from .support.runs import Run, probe_in_process, probe_process
-from .support.scripts import BOOT_OK
+from .support.scripts import BOOT_OK, healthy, over_tls
 
 PASSWORD = "Pw-Marker 9f:ä/x"  # space, colon, slash and non-ASCII: all need care
 FILE_PASSWORD = "File-Marker-5c2e"
@@ -188,13 +188,7 @@ def test_tls_key_never_in_output(pki: Pki) -> None:
     markers = _key_markers(pki.client_key) + _key_markers(pki.other_client_key)
     context = pki.server_context("good", require_client_cert=True)
 
-    def healthy_tls(peer: Peer) -> None:
-        peer.start_tls(context)
-        peer.read_request()
-        peer.accept()
-        peer.answer(BOOT_OK)
-        peer.answer({"currentTime": "2026-01-01T00:00:00Z"})
-
+    healthy_tls = over_tls(context, healthy)
     base = {"TLS_CA_FILE": pki.ca_file, "TLS_CERT_FILE": pki.client_cert, "PROBE_TIMEOUT": "3"}
     for mode in MODES:
         with ScenarioServer(healthy_tls) as server:

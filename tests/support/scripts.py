@@ -6,6 +6,7 @@ compose them, so a table row reads as the behaviour it names.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +28,11 @@ def steps(*actions: Callable[[Peer], object]) -> Script:
             action(peer)
 
     return script
+
+
+def over_tls(context: ssl.SSLContext, then: Script) -> Script:
+    """``then`` inside the TLS session the server starts with ``context``."""
+    return steps(lambda peer: peer.start_tls(context), then)
 
 
 def upgraded(then: Script) -> Script:
