@@ -22,6 +22,7 @@ from .peers.connect_proxy import ConnectProxy
 from .peers.ocpp_lib_csms import OcppLibCsms
 from .peers.scenario_server import Peer, ScenarioServer
 from .support.diagnose import diagnose, findings
+from .support.net import free_port
 from .support.paths import PROBE, ROOT
 from .support.runs import probe_in_process
 
@@ -54,9 +55,7 @@ def test_proxy_that_wants_credentials() -> None:
 
 
 def test_nothing_listening() -> None:
-    with socket.socket() as unused:
-        unused.bind(("127.0.0.1", 0))
-        port = unused.getsockname()[1]
+    port = free_port()
     run = diagnose({"WS_URL": f"ws://127.0.0.1:{port}/ocpp/CP-1"})
     doc = run.doc
     assert run.code == 2

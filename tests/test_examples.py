@@ -6,7 +6,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from ocpp_probe.serve.exposition import blackbox_families
 from ocpp_probe.settings import check_settings_from
 
 from .peers.kuma_receiver import KumaReceiver
+from .support.net import free_port
 from .support.paths import PROBE, ROOT
 from .support.results import passing_result
 
@@ -155,9 +155,7 @@ def test_start_with_probe_runs_the_loop_and_leaves_kumas_environment_alone(tmp_p
 
 
 def test_exec_script_exit_code_is_the_verdict_and_nothing_is_pushed(tmp_path: Any) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        closed = sock.getsockname()[1]
+    closed = free_port()
     with DemoCsms() as csms, KumaReceiver(("T0K",)) as kuma:
         runs = {}
         for name, url in (("up", csms.url()), ("down", f"ws://127.0.0.1:{closed}/ocpp/X")):

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
 import time
+from contextlib import ExitStack
 from typing import Any
 
 import pytest
@@ -24,6 +24,7 @@ import trustme
 from ocpp_probe.demo import DemoCsms
 
 from .peers.scenario_server import OP_TEXT, Peer, ScenarioServer
+from .support.net import refusing_port
 from .support.paths import ROOT
 from .support.pki import Pki
 from .support.scripts import healthy, over_tls
@@ -66,14 +67,11 @@ def test_thousands_of_checks_leave_no_fds_memory_or_threads(tmp_path: Any, pki: 
     other_ca = str(tmp_path / "other-ca.pem")
     trustme.CA().cert_pem.write_to_path(other_ca)
     scripts = [healthy_tls, unauthorized, close_1011, garbage, oversized, silent_after_101]
-    servers = [ScenarioServer(script) for script in scripts]
-    refused_holder = socket.socket()
-    refused_holder.bind(("127.0.0.1", 0))
-    refused_port = refused_holder.getsockname()[1]
     threads_before = threading.active_count()
-    with DemoCsms() as demo:
-        for server in servers:
-            server.__enter__()
+    with ExitStack() as running:
+        demo = running.enter_context(DemoCsms())
+        refused_port = running.enter_context(refusing_port())
+        servers = [running.enter_context(ScenarioServer(script)) for script in scripts]
         tls_srv, unauth_srv, close_srv, garbage_srv, big_srv, silent_srv = servers
         ca = {"TLS_CA_FILE": pki.ca_file}
         cases: list[tuple[dict[str, str], int]] = [
@@ -100,9 +98,6 @@ def test_thousands_of_checks_leave_no_fds_memory_or_threads(tmp_path: Any, pki: 
             text=True,
             timeout=300,
         )
-        for server in servers:
-            server.__exit__()
-    refused_holder.close()
     assert child.returncode == 0, child.stdout + child.stderr
     marks = [json.loads(line) for line in child.stdout.splitlines()]
     print(f"\nresources over {CHECKS} checks: {marks}")

@@ -12,7 +12,6 @@ quotes the request in its error) are all looked for.
 from __future__ import annotations
 
 import base64
-import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -22,6 +21,7 @@ import pytest
 from .peers.kuma_receiver import KumaReceiver
 from .peers.ocpp_lib_csms import OcppLibCsms
 from .peers.scenario_server import Peer, ScenarioServer
+from .support.net import refusing_port
 from .support.pki import Pki
 from .support.runs import Run, probe_in_process, probe_process
 from .support.scripts import BOOT_OK, healthy, over_tls
@@ -151,10 +151,7 @@ def test_password_never_in_output(case: tuple[str, Callable[[], Any], dict[str, 
 def test_password_file_and_proxy_password_never_in_output(tmp_path: Any) -> None:
     password_file = tmp_path / "password"
     password_file.write_text(FILE_PASSWORD + "\n", encoding="utf-8")
-    holder = socket.socket()  # bound, not listening: the proxy refuses
-    holder.bind(("127.0.0.1", 0))
-    proxy_port = holder.getsockname()[1]
-    try:
+    with refusing_port() as proxy_port:  # the proxy refuses
         for mode in MODES:
             env = {
                 "WS_URL": "ws://csms.example.com/ocpp/CP-1",
@@ -168,8 +165,6 @@ def test_password_file_and_proxy_password_never_in_output(tmp_path: Any) -> None
             if "--json" in mode:
                 assert run.doc["failure_kind"] == "refused"
             _assert_clean(run, [FILE_PASSWORD, PROXY_PASSWORD], f"proxy {mode}")
-    finally:
-        holder.close()
 
 
 def test_password_file_echoed_by_server_is_redacted(tmp_path: Any) -> None:

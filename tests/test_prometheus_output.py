@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import time
 import urllib.error
@@ -13,6 +12,7 @@ from ocpp_probe.failures import FailureKind
 from ocpp_probe.reporters.prometheus import render_prometheus
 from ocpp_probe.result import CheckResult, Step, Verdict
 
+from .support.net import free_port
 from .support.prometheus import parse
 from .support.results import passing_result
 from .support.runs import probe_in_process
@@ -94,9 +94,7 @@ def test_output_file_is_replaced_atomically_and_stdout_stays_quiet(tmp_path: os.
 
 
 def test_failed_check_is_still_written_and_keeps_its_exit_code(tmp_path: os.PathLike[str]) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     path = os.path.join(tmp_path, "ocpp.prom")
     run = probe_in_process(
         ["--format", "prometheus", "--output", path], {"WS_URL": f"ws://127.0.0.1:{port}/ocpp/CP"}
@@ -126,9 +124,7 @@ def _scrape_textfiles(directory: str, log: str) -> str:
     A collision (two files with the same series) is no scrape error: node_exporter drops
     one series and logs "was collected before" to ``log``.
     """
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     with open(log, "wb") as log_file:
         exporter = subprocess.Popen(
             ["prometheus-node-exporter", "--collector.disable-defaults", "--collector.textfile",
