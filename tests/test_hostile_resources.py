@@ -91,7 +91,7 @@ def test_thousands_of_checks_leave_no_fds_memory_or_threads(tmp_path: Any, pki: 
         cases = [({**env, "PROBE_TIMEOUT": "3"}, code) for env, code in cases]
         config = {"cases": cases, "checks": CHECKS, "warm_up": max(len(cases) * 20, CHECKS // 10), "marks": 4}
         child = subprocess.run(
-            [sys.executable, "-m", "tests.resource_loop", json.dumps(config)],
+            [sys.executable, "-m", "tests.support.resource_loop", json.dumps(config)],
             cwd=ROOT,
             env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": ROOT},
             capture_output=True,
@@ -128,7 +128,7 @@ def test_a_long_station_session_with_many_reconnects_stays_flat() -> None:
     with OcppLibCsms(close_every=3) as csms:
         config = {"url": csms.url(), "checks": STATION_CHECKS, "warm_up": 150, "marks": 4}
         child = subprocess.run(
-            [sys.executable, "-m", "tests.resource_station", json.dumps(config)],
+            [sys.executable, "-m", "tests.support.resource_station", json.dumps(config)],
             cwd=ROOT, env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": ROOT},
             capture_output=True, text=True, timeout=300,
         )

@@ -7,7 +7,9 @@
   session-scoped ``pki`` fixture in conftest.py builds one per test session).
 - ``net``: ports nobody listens on, black holes, silent listeners, reading an HTTP head.
 - ``scripts``: building blocks for ScenarioServer scripts (upgrade, boot, answers).
-- ``diagnose``, ``fuzz_replies``: helpers of the diagnose and fuzz tests.
+- ``diagnose``, ``fuzz_replies``, ``serve``, ``loop_process``, ``prometheus``, ``results``:
+  helpers of the diagnose, fuzz, serve, loop and reporter tests.
+- ``resource_loop``, ``resource_station``: child processes of tests/test_hostile_resources.py.
 
 Servers the probe talks to live in tests/peers/ (real CSMS stacks, the scenario
 server, the Uptime Kuma receiver, the CONNECT proxy).

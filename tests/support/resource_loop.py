@@ -1,6 +1,6 @@
 """Child process of the resource test: many checks in one process, measured as it goes.
 
-Run as `python -m tests.resource_loop '<json>'` with {"cases": [[env, exit code], ...],
+Run as `python -m tests.support.resource_loop '<json>'` with {"cases": [[env, exit code], ...],
 "checks": N, "warm_up": W, "marks": M}. Prints one JSON object per mark with the
 process's open file descriptors, RSS and thread count; exits 1 if a check ends with
 an exit code other than its case's.
