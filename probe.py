@@ -2,7 +2,12 @@
 
 import sys
 
-from ocpp_probe.cli import main
+from ocpp_probe.lazy_imports import defer
+
+# inspect and copy (pulled in by dataclasses, which orjson imports) load only if used.
+defer()
+
+from ocpp_probe.cli import main  # noqa: E402
 
 if __name__ == "__main__":
     code = main()

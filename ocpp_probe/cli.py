@@ -6,22 +6,25 @@ follow the monitoring-plugins convention (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO, cast
 
 from . import __version__
 from .result import Verdict
 from .runner import OutputFormat, RunOptions, check_once, config_failure, render, report, run_options_from
 from .settings import DEFAULT_TIMEOUT_S, CheckSettings, ConfigError, check_settings_from
 from .trace import Tracer, stream_tracer
-from .usage import PluginArgumentParser, UsageError
+
+if TYPE_CHECKING:
+    import argparse
 
 
 @dataclass(frozen=True)
 class Option:
+    """One setting: its flag, its environment variable and its help."""
+
     flag: str
     env: str
     help: str
@@ -72,6 +75,10 @@ wins over its variable. HTTPS_PROXY/HTTP_PROXY/NO_PROXY are honoured as curl doe
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
+    from .usage import PluginArgumentParser
+
     parser = PluginArgumentParser(
         prog="ocpp-probe",
         description="Check an OCPP CSMS end to end, as a charging station would: "
@@ -101,6 +108,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"ocpp-probe {__version__}")
     return parser
+
+
+def no_arguments() -> argparse.Namespace:
+    """What build_parser().parse_args([]) returns, without building a parser: a run
+    configured by its environment alone (as Kuma and systemd units run it) skips
+    argparse, gettext, locale and shutil, several ms at every start."""
+    from types import SimpleNamespace
+
+    values: dict[str, object] = {_dest(option): None for option in OPTIONS}
+    values.update(json=False, format=None, output=None, verbose=False, demo=False)
+    return cast("argparse.Namespace", SimpleNamespace(**values))
+
+
+def parse_arguments(argv: list[str]) -> argparse.Namespace:
+    """The parsed command line; raises usage.UsageError, or SystemExit for --help."""
+    if not argv:
+        return no_arguments()
+    return build_parser().parse_args(argv)
 
 
 def _dest(option: Option) -> str:
@@ -156,10 +181,14 @@ def _main(
         from .serve.command import serve_main
 
         return serve_main(argv[1:], env, out, err)
-    parser = build_parser()
+    if argv == ["--version"]:  # without building a parser
+        out.write(f"ocpp-probe {__version__}\n")
+        return 0
+    from .usage import UsageError
+
     as_json = OutputFormat.JSON if "--json" in argv else OutputFormat.TEXT
     try:
-        args = parser.parse_args(argv)
+        args = parse_arguments(argv)
     except UsageError as exc:
         out.write(render(config_failure(f"usage: {exc} (see --help)"), as_json) + "\n")
         return Verdict.UNKNOWN.exit_code

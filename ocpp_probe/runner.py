@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TextIO
 
-from .check import run_check
 from .reporters.kuma_push import PushOutcome, PushTarget, outcome_document, push, push_target_from
 from .result import CheckResult, Step, Verdict
 from .settings import CheckSettings, ConfigError, parse_bool, parse_positive
@@ -89,6 +88,8 @@ def check_once(
     if isinstance(settings, ConfigError):
         result = config_failure(str(settings))
     else:
+        from .check import run_check  # here, so that --help and --version skip the check's imports
+
         result = run_check(settings, trace)
     return finish(result, options, trace)
 

@@ -1,0 +1,45 @@
+"""The command line's shortcuts give what the full parser gives."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import ocpp_probe
+from ocpp_probe.cli import build_parser, no_arguments
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_no_arguments_equals_the_parsers_defaults() -> None:
+    assert vars(no_arguments()) == vars(build_parser().parse_args([]))
+
+
+def test_version_without_the_check_or_argparse() -> None:
+    code = (
+        "import runpy, sys; sys.argv = ['probe.py', '--version']\n"
+        "try:\n    runpy.run_path('probe.py', run_name='__main__')\n"
+        "except SystemExit as exc:\n    assert exc.code == 0, exc.code\n"
+        "bad = sorted({'argparse', 'ocpp_probe.check', 'ssl', 'socket'} & set(sys.modules))\n"
+        "print('loaded:', bad)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout
+    assert out == f"ocpp-probe {ocpp_probe.__version__}\nloaded: []\n"
+
+
+def test_placeholders_load_on_first_use() -> None:
+    """inspect and copy are placeholders until first used, and work as usual then."""
+    code = (
+        "from ocpp_probe.lazy_imports import defer; defer()\n"
+        "import inspect, copy\n"
+        "print(type(inspect).__name__, type(copy).__name__)\n"
+        "print(inspect.signature(lambda a, b=1: None), copy.copy([1]))\n"
+        "from inspect import isclass; print(isclass(int))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout
+    assert out == "_Placeholder _Placeholder\n(a, b=1) [1]\nTrue\n"
