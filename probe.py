@@ -2,6 +2,12 @@
 
 import sys
 
+if sys.argv[1:] == ["--version"]:  # the most frequent "is it installed?" call: nothing else
+    from ocpp_probe import __version__
+
+    print(f"ocpp-probe {__version__}")
+    sys.exit(0)
+
 from ocpp_probe.lazy_imports import defer
 
 # inspect and copy (pulled in by dataclasses, which orjson imports) load only if used.

@@ -6,6 +6,7 @@ random order against the same loopback CSMS). A benchmark, not a test.
 
 --python is the interpreter for `probe.py` (needs websocket-client and orjson;
 default: this one). The Node baseline's `ws` is installed with npm ci if missing.
+Afterwards it prints the import-time budget of `probe.py` (bench/imports.py).
 Wall time is spawn to exit; CPU time and peak RSS come from wait4(), so they include
 every process the command starts (CPU summed; RSS is the largest single process).
 """
@@ -57,6 +58,9 @@ def main() -> int:
         default=[],
         metavar="NAME=CMD",
         help="another contender in the same rounds, e.g. old=/tmp/ocpp-probe-before (repeatable)",
+    )
+    ap.add_argument(
+        "--no-imports", action="store_true", help="skip the import-time budget (bench/imports.py)"
     )
     args = ap.parse_args()
 
@@ -117,6 +121,11 @@ def main() -> int:
             f"RSS {med[a]['rss_mib'] / med[b]['rss_mib']:.2f}x"
         )
     print(f"binary size: {size:.1f} MB ({os.path.basename(args.binary)})")
+    if not args.no_imports:
+        from imports import report
+
+        with DemoCsms() as csms:
+            report(args.python, csms.url("BENCH-CP"))
     return 0
 
 

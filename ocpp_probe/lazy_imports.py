@@ -20,13 +20,12 @@ from __future__ import annotations
 import importlib
 import sys
 from types import ModuleType
-from typing import Any
 
 DEFERRED = ("inspect", "copy")
 
 
 class _Placeholder(ModuleType):
-    def __getattr__(self, attr: str) -> Any:
+    def __getattr__(self, attr: str) -> object:
         # Only reached for names not yet in the namespace, i.e. before the load.
         name = self.__name__
         if sys.modules.get(name) is self:
