@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from .channel import Channel
 from .connection import connect, resolve, show_address, start_tls, tunnel, upgrade
@@ -28,10 +29,13 @@ from .messages import (
 from .redact import Redactor
 from .result import BootFacts, CheckResult, Step, StepFailure, TlsFacts, Verdict, judged
 from .settings import CheckSettings, ConfigError
-from .sockets import DeadlineSocket, DeadlineSSLSocket
+from .sockets import DeadlineSocket
 from .tls import client_context
 from .trace import Tracer
 from .upgrade import basic_token
+
+if TYPE_CHECKING:
+    from .tls_socket import DeadlineSSLSocket
 
 # The close handshake is a courtesy after the verdict is known; it gets little time.
 CLOSE_BUDGET_S = 1.0

@@ -12,12 +12,12 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .deadline import Deadline, DeadlineExceeded
 from .result import Step, StepFailure, TlsFacts
 from .settings import CheckSettings
-from .sockets import DeadlineSocket, DeadlineSSLSocket, describe_os_error
+from .sockets import DeadlineSocket, describe_os_error
 from .tls import describe_ssl_error
 from .trace import Tracer
 from .upgrade import (
@@ -32,6 +32,9 @@ from .upgrade import (
     parse_head,
     redacted_request,
 )
+
+if TYPE_CHECKING:
+    from .tls_socket import DeadlineSSLSocket
 
 Address = tuple[int, int, int, tuple[Any, ...]]  # family, type, proto, sockaddr
 
@@ -203,6 +206,8 @@ def _facts(sock: ssl.SSLSocket, verified: bool) -> TlsFacts:
 def start_tls(
     sock: DeadlineSocket, settings: CheckSettings, context: ssl.SSLContext, deadline: Deadline
 ) -> tuple[DeadlineSSLSocket, TlsFacts]:
+    from .tls_socket import DeadlineSSLSocket
+
     tls_sock = context.wrap_socket(
         sock, server_hostname=settings.host, do_handshake_on_connect=False
     )
@@ -252,7 +257,12 @@ def upgrade(
     if trace:
         trace("> " + redacted_request(request).replace("\n", "\n> "))
     hint = ""
-    if isinstance(sock, ssl.SSLSocket) and settings.cert_file is None and sock.version() == "TLSv1.3":
+    if (
+        settings.secure  # first: a ws:// check never loads ssl (lazy_imports.py)
+        and isinstance(sock, ssl.SSLSocket)
+        and settings.cert_file is None
+        and sock.version() == "TLSv1.3"
+    ):
         # In TLS 1.3 a server checks the client certificate after the handshake has
         # completed on our side; many just hang up instead of sending an alert.
         hint = ": the CSMS may require a client certificate (set TLS_CERT_FILE)"

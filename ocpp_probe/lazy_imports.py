@@ -5,9 +5,11 @@ only when something first uses them.
 10 ms) and `copy`, and orjson imports `dataclasses`, but nothing on the probe's
 path uses them: `inspect.signature` only runs for a dataclass without a docstring
 (every dataclass in ocpp_probe has one), `copy` only in `dataclasses.asdict` and
-`replace`. Each stands in sys.modules as a placeholder module until its first
-attribute is read; then the real module is imported and the placeholder takes
-over its namespace, so code that imported the placeholder keeps working.
+`replace`. `ssl` (with OpenSSL) is only used by a wss:// check: its `import ssl`
+statements cost nothing until a TLS context is made. Each stands in sys.modules as
+a placeholder module until its first attribute is read; then the real module is
+imported and the placeholder takes over its namespace, so code that imported the
+placeholder keeps working.
 (importlib.util.LazyLoader does not help here: the `import inspect` statement
 itself reads `__spec__`, which makes LazyLoader load the module at once.)
 
@@ -21,7 +23,7 @@ import importlib
 import sys
 from types import ModuleType
 
-DEFERRED = ("inspect", "copy")
+DEFERRED = ("inspect", "copy", "ssl")
 
 
 class _Placeholder(ModuleType):

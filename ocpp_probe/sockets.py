@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import errno
 import socket
-import ssl
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .deadline import Deadline, DeadlineExceeded
 
@@ -58,13 +57,18 @@ class DeadlineSocket(_DeadlineIO, socket.socket):
     pass
 
 
-class DeadlineSSLSocket(_DeadlineIO, ssl.SSLSocket):  # type: ignore[misc]
-    def do_handshake(self, block: bool = False) -> None:
-        self._arm()
-        try:
-            super().do_handshake(block)
-        except socket.timeout:
-            raise self._timed_out() from None
+if TYPE_CHECKING:
+    from .tls_socket import DeadlineSSLSocket as DeadlineSSLSocket
+
+
+def __getattr__(name: str) -> object:
+    # DeadlineSSLSocket lives in tls_socket.py, so that a ws:// check never loads
+    # ssl and OpenSSL; this keeps `from .sockets import DeadlineSSLSocket` working.
+    if name == "DeadlineSSLSocket":
+        from .tls_socket import DeadlineSSLSocket
+
+        return DeadlineSSLSocket
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 _ERRNO_MEANINGS = {

@@ -43,3 +43,27 @@ def test_placeholders_load_on_first_use() -> None:
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
     ).stdout
     assert out == "_Placeholder _Placeholder\n(a, b=1) [1]\nTrue\n"
+
+
+def test_ws_check_loads_neither_ssl_nor_openssl() -> None:
+    """A ws:// check through probe.py never imports ssl or hashlib's OpenSSL part
+    (ssl stays a placeholder); wss:// checks load it on first use (tests/binary)."""
+    from ocpp_probe.demo import DemoCsms
+
+    code = (
+        "import runpy, sys; sys.argv = ['probe.py']\n"
+        "try:\n    runpy.run_path('probe.py', run_name='__main__')\n"
+        "except SystemExit as exc:\n    assert exc.code == 0, exc.code\n"
+        "print(type(sys.modules['ssl']).__name__, '_ssl' in sys.modules, '_hashlib' in sys.modules)"
+    )
+    with DemoCsms() as csms:
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"WS_URL": csms.url("CP-LAZY"), "PATH": "/usr/bin:/bin"},
+        ).stdout
+    assert out.startswith("OCPP OK - ")
+    assert out.endswith("\n_Placeholder False False\n")
