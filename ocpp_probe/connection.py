@@ -231,6 +231,8 @@ def start_tls(
 
 @dataclass(frozen=True)
 class Upgraded:
+    """The WebSocket connection after a successful upgrade."""
+
     subprotocol: str
     leftover: bytes  # WebSocket bytes that arrived with the 101 response
 

@@ -61,6 +61,8 @@ class StepFailure(Exception):
 
 @dataclass(frozen=True)
 class TlsFacts:
+    """What the TLS handshake showed."""
+
     version: str | None = None
     cipher: str | None = None
     cert_not_after: float | None = None  # epoch seconds of the leaf's notAfter
@@ -70,6 +72,8 @@ class TlsFacts:
 
 @dataclass(frozen=True)
 class BootFacts:
+    """What the BootNotification response said."""
+
     status: str
     interval_s: int | None = None
     current_time: str | None = None
@@ -78,6 +82,8 @@ class BootFacts:
 
 @dataclass(frozen=True)
 class CheckResult:
+    """The frozen result of one check, which every reporter renders."""
+
     verdict: Verdict
     target: str  # the endpoint URL, never with credentials in it
     ocpp_version: str

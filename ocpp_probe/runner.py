@@ -31,6 +31,8 @@ class OutputFormat(Enum):
 
 @dataclass(frozen=True)
 class RunOptions:
+    """How a run reports: format, output file, Kuma push, loop interval."""
+
     format: OutputFormat = OutputFormat.TEXT
     output: str | None = None  # a file replaced atomically instead of stdout
     push: PushTarget | None = None
@@ -64,6 +66,8 @@ def run_options_from(
 
 @dataclass(frozen=True)
 class Outcome:
+    """A check's result and how its push went."""
+
     result: CheckResult
     push: PushOutcome | None = None
 

@@ -39,6 +39,8 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Proxy:
+    """An HTTP CONNECT proxy to reach the CSMS through."""
+
     host: str
     port: int
     authorization: str | None = field(default=None, repr=False)  # a secret
@@ -50,6 +52,8 @@ class Proxy:
 
 @dataclass(frozen=True)
 class CheckSettings:
+    """Everything one check needs, validated."""
+
     url: str  # the full endpoint, identity included, never with credentials
     host: str
     port: int

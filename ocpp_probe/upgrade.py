@@ -53,6 +53,8 @@ class UpgradeRefused(Exception):
 
 @dataclass(frozen=True)
 class HttpHead:
+    """The status line and headers of an HTTP response."""
+
     status: int
     reason: str
     # Lower-case names; repeated headers joined with ", " as RFC 9110 allows.

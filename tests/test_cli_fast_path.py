@@ -45,16 +45,18 @@ def test_placeholders_load_on_first_use() -> None:
     assert out == "_Placeholder _Placeholder\n(a, b=1) [1]\nTrue\n"
 
 
-def test_ws_check_loads_neither_ssl_nor_openssl() -> None:
+def test_ws_check_loads_neither_ssl_nor_openssl_nor_inspect() -> None:
     """A ws:// check through probe.py never imports ssl or hashlib's OpenSSL part
-    (ssl stays a placeholder); wss:// checks load it on first use (tests/binary)."""
+    (ssl stays a placeholder; wss:// checks load it on first use, tests/binary), nor
+    inspect."""
     from ocpp_probe.demo import DemoCsms
 
     code = (
         "import runpy, sys; sys.argv = ['probe.py']\n"
         "try:\n    runpy.run_path('probe.py', run_name='__main__')\n"
         "except SystemExit as exc:\n    assert exc.code == 0, exc.code\n"
-        "print(type(sys.modules['ssl']).__name__, '_ssl' in sys.modules, '_hashlib' in sys.modules)"
+        "print(type(sys.modules['ssl']).__name__, type(sys.modules['inspect']).__name__,"
+        " '_ssl' in sys.modules, '_hashlib' in sys.modules)"
     )
     with DemoCsms() as csms:
         out = subprocess.run(
@@ -66,4 +68,23 @@ def test_ws_check_loads_neither_ssl_nor_openssl() -> None:
             env={"WS_URL": csms.url("CP-LAZY"), "PATH": "/usr/bin:/bin"},
         ).stdout
     assert out.startswith("OCPP OK - ")
-    assert out.endswith("\n_Placeholder False False\n")
+    assert out.endswith("\n_Placeholder _Placeholder False False\n")
+
+
+def test_every_dataclass_has_a_docstring() -> None:
+    """dataclasses calls inspect.signature for a class without one, which would load
+    inspect (lazy_imports.py) on every start."""
+    import dataclasses
+    import importlib
+    import pkgutil
+
+    import ocpp_probe as package
+
+    docless = []
+    for info in pkgutil.walk_packages(package.__path__, "ocpp_probe."):
+        module = importlib.import_module(info.name)
+        for name, obj in vars(module).items():
+            if isinstance(obj, type) and obj.__module__ == info.name and dataclasses.is_dataclass(obj):
+                if "__doc__" not in obj.__dict__ or obj.__doc__ is None or obj.__doc__.startswith(name + "("):
+                    docless.append(f"{info.name}.{name}")
+    assert docless == []

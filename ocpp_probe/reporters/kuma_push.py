@@ -39,6 +39,8 @@ _KUMA_PARAMS = {"status", "msg", "ping"}
 
 @dataclass(frozen=True)
 class PushTarget:
+    """Where to push the result in Uptime Kuma (the URL holds the token)."""
+
     url: str = field(repr=False)  # carries the token: never print it
     display: str  # scheme://host/.../api/push/<redacted>
     token: str = field(repr=False)
@@ -51,6 +53,8 @@ class PushTarget:
 
 @dataclass(frozen=True)
 class PushOutcome:
+    """How a push to Kuma went."""
+
     ok: bool
     target: str  # the redacted URL
     detail: str  # one line: what Kuma answered, or why it could not be reached

@@ -39,6 +39,8 @@ class Busy(Exception):
 
 @dataclass
 class _Flight:
+    """One check in progress that concurrent requests for the same target share."""
+
     done: threading.Event
     result: CheckResult | None = None
 
