@@ -182,7 +182,7 @@ install(int sig, void (*handler)(int), int flags, int forwarded)
     sa.sa_flags = flags;
     sigfillset(&sa.sa_mask);    /* nothing interrupts a cleanup */
     if (sigaction(sig, &sa, NULL) < 0)
-        error(2, errno, "Error establishing handler for signal %d", sig);
+        return;     /* e.g. a real-time signal QEMU keeps for itself: nobody can send it */
     if (forwarded)
         sigaddset(&g_forwarded, sig);
 }
@@ -292,8 +292,10 @@ guard_make_bundle(const char *tmproot)
             sweep(rootfd);
             flock(rootfd, LOCK_SH);
         } else {
-            /* Another loader sweeps (for a few ms at most); never hang on a foreign lock. */
-            for (int i = 0; i < 200 && flock(rootfd, LOCK_SH | LOCK_NB) != 0; i++)
+            /* Another loader sweeps (for a few ms at most); never hang on a foreign
+             * lock, nor wait where flock is not supported at all. */
+            for (int i = 0; i < 200 && flock(rootfd, LOCK_SH | LOCK_NB) != 0
+                            && errno == EWOULDBLOCK; i++)
                 usleep(5000);
         }
     }
@@ -304,10 +306,12 @@ guard_make_bundle(const char *tmproot)
         error(2, errno, "Failed to create temporary directory in %s", tmproot);
     strcpy(g_bundle, dir);
     g_bundle_set = 1;
-    /* Not O_CLOEXEC: the child inherits the lock, which lasts as long as either lives. */
+    /* Not O_CLOEXEC: the child inherits the lock, which lasts as long as either lives.
+     * Where flock does not work (some network file systems) no sweep can lock the
+     * directory either, so it is never taken for a stale one: go on without. */
     int lockfd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (lockfd < 0 || flock(lockfd, LOCK_EX | LOCK_NB) < 0)
-        error(2, errno, "Failed to lock %s", dir);
+    if (lockfd >= 0 && flock(lockfd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK)
+        error(2, 0, "Failed to lock %s: another process holds it", dir);
     if (rootfd >= 0)
         close(rootfd);  /* releases the shared lock */
     return dir;
