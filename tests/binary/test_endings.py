@@ -178,3 +178,41 @@ def test_loop_stops_with_exit_0(
     assert proc.returncode == 0, out + err
     assert '"verdict":"OK"' in report.read_text().replace(" ", "")
     assert runner.leftovers(tmpdir) == []
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+@pytest.mark.parametrize("target", ["pid", "group"])
+def test_serve_stops_with_exit_0(
+    runner: BinaryRunner, demo_csms: DemoCsms, signum: int, target: str
+) -> None:
+    """serve mode keeps the same contract through the loader: exit 0, nothing left."""
+    import socket
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    config = runner.base / "serve.toml"
+    config.write_text(f'[targets.demo]\nws_url = "{demo_csms.url("CP-SERVE")}"\n')
+    proc, tmpdir = runner.start(["serve", "--config", str(config), "--listen", f"127.0.0.1:{port}"])
+
+    def answers() -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/probe?target=demo", timeout=30) as r:
+                return r.status == 200 and b'"verdict":"OK"' in r.read().replace(b" ", b"")
+        except OSError:
+            return False
+
+    try:
+        assert wait_for(answers, timeout=120), "serve mode never answered"
+        if target == "group":
+            os.killpg(proc.pid, signum)
+        else:
+            proc.send_signal(signum)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 0, out + err
+    assert runner.leftovers(tmpdir) == []
