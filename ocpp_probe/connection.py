@@ -24,12 +24,14 @@ from .upgrade import (
     MAX_HEAD_BYTES,
     UpgradeRefused,
     basic_authorization,
+    basic_token_bytes,
     build_request,
     head_end,
     host_header,
     judge_response,
     new_key,
     parse_head,
+    password_bytes,
     redacted_request,
 )
 
@@ -200,7 +202,21 @@ def _facts(sock: ssl.SSLSocket, verified: bool) -> TlsFacts:
         cert_not_after=not_after,
         cert_days_left=days_left,
         verified=verified,
+        chain_not_after=_chain_not_after(sock),
     )
+
+
+def _chain_not_after(sock: ssl.SSLSocket) -> float | None:
+    """Earliest notAfter of the presented chain, as blackbox_exporter's
+    probe_ssl_earliest_cert_expiry. Only the private _sslobj.get_unverified_chain()
+    (3.10+) gives certificates with a parsed notAfter; without it there is no value."""
+    try:
+        chain = sock._sslobj.get_unverified_chain()  # type: ignore[attr-defined]
+        times = [float(ssl.cert_time_to_seconds(str(cert.get_info()["notAfter"])))
+                 for cert in chain or ()]
+    except Exception:  # missing API or an unparsable date: degrade, never fail the check
+        return None
+    return min(times) if times else None
 
 
 def start_tls(
@@ -245,7 +261,9 @@ def upgrade(
 ) -> Upgraded:
     key = new_key()
     authorization = (
-        basic_authorization(settings.identity, settings.password)
+        "Basic " + basic_token_bytes(settings.identity, password_bytes(settings.password, True))
+        if settings.password is not None and settings.password_hex
+        else basic_authorization(settings.identity, settings.password)
         if settings.password is not None
         else None
     )
