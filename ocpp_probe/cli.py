@@ -125,13 +125,6 @@ def no_arguments() -> argparse.Namespace:
     return cast("argparse.Namespace", SimpleNamespace(**values))
 
 
-def parse_arguments(argv: list[str]) -> argparse.Namespace:
-    """The parsed command line; raises usage.UsageError, or SystemExit for --help."""
-    if not argv:
-        return no_arguments()
-    return build_parser().parse_args(argv)
-
-
 def _dest(option: Option) -> str:
     return option.flag.lstrip("-").replace("-", "_")
 
@@ -192,16 +185,19 @@ def _main(
     if argv == ["--version"]:  # without building a parser
         out.write(f"ocpp-probe {__version__}\n")
         return 0
-    from .usage import UsageError
+    if argv:
+        from .usage import UsageError
 
-    as_json = OutputFormat.JSON if "--json" in argv else OutputFormat.TEXT
-    try:
-        args = parse_arguments(argv)
-    except UsageError as exc:
-        out.write(render(config_failure(f"usage: {exc} (see --help)"), as_json) + "\n")
-        return Verdict.UNKNOWN.exit_code
-    except SystemExit as exc:  # --help and --version
-        return int(exc.code or 0)
+        as_json = OutputFormat.JSON if "--json" in argv else OutputFormat.TEXT
+        try:
+            args = build_parser().parse_args(argv)
+        except UsageError as exc:
+            out.write(render(config_failure(f"usage: {exc} (see --help)"), as_json) + "\n")
+            return Verdict.UNKNOWN.exit_code
+        except SystemExit as exc:  # --help and --version
+            return int(exc.code or 0)
+    else:
+        args = no_arguments()  # settings from the environment alone: no parser needed
 
     values = settings_values(args, env)
     fmt = output_format(args)
