@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <poll.h>
 #include <sys/auxv.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
@@ -37,6 +38,7 @@
 static char g_bundle[PATH_MAX];
 static volatile sig_atomic_t g_bundle_set;
 static volatile pid_t g_child;
+static volatile sig_atomic_t g_sent;   /* last signal forwarded to the child */
 static int g_keep;
 static sigset_t g_forwarded;
 static sigset_t g_old_mask;
@@ -155,12 +157,19 @@ on_forward(int sig)
     if (child > 0) {
         int saved = errno;
         kill(child, sig);
+        g_sent = sig;
         errno = saved;
         return;
     }
     /* No child (still unpacking): clean up and die of the signal. */
     guard_cleanup();
     guard_die_of(sig);
+}
+
+static void
+on_child(int sig)
+{
+    (void)sig;  /* only wakes sigsuspend() in guard_wait_child */
 }
 
 static void
@@ -198,6 +207,7 @@ guard_install_signals(void)
         install(sig, on_forward, SA_RESTART, 1);
     for (size_t i = 0; i < COUNT(CRASH); i++)
         install(CRASH[i], on_crash, SA_RESETHAND, 0);
+    install(SIGCHLD, on_child, SA_RESTART | SA_NOCLDSTOP, 0);
 }
 
 void
@@ -226,6 +236,43 @@ guard_set_child(pid_t pid)
     g_child = pid;
     if (pid > 0)
         unblock_signals();
+}
+
+/*
+ * Wait for the child's end with ppoll() and the signals blocked in between (the
+ * race-free form: a signal that comes while the loader checks the child stays
+ * pending until ppoll() lets it in). Under qemu-user a forwarded signal was lost
+ * about once in 50 runs (measured with the arm64 binary; never natively in 150): the
+ * probe ran on. So while a signal the loader forwarded has not ended the child, it is
+ * sent again every 500 ms, for 5 s at most (the probe takes a repeated SIGTERM or
+ * SIGINT as one; a signal it ignores, like SIGPIPE, stops being repeated).
+ */
+void
+guard_wait_child(pid_t pid)
+{
+    sigset_t block, waitmask;
+    block = g_forwarded;
+    sigaddset(&block, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &block, &waitmask);
+    sigdelset(&waitmask, SIGCHLD);
+    const struct timespec half_second = { 0, 500000000 };
+    int repeats = 0;
+    for (;;) {
+        siginfo_t info;
+        memset(&info, 0, sizeof(info));
+        int rc = waitid(P_PID, pid, &info, WEXITED | WNOWAIT | WNOHANG);
+        if (rc == 0 && info.si_pid == pid)
+            break;
+        if (rc < 0 && errno != EINTR)
+            error(2, errno, "Failed to wait for child process %d", pid);
+        int sig = g_sent;
+        if (ppoll(NULL, 0, sig ? &half_second : NULL, &waitmask) == 0 && sig) {
+            kill(pid, sig);
+            if (++repeats >= 10)
+                g_sent = 0;
+        }
+    }
+    sigprocmask(SIG_SETMASK, &waitmask, NULL);
 }
 
 void

@@ -25,6 +25,9 @@ void guard_child_setup(pid_t loader);
 
 void guard_set_child(pid_t pid);
 
+/* Wait until the child has ended, without reaping it. */
+void guard_wait_child(pid_t pid);
+
 /* Block the forwarded signals while the loader cleans up after its child. */
 void guard_block_signals(void);
 
