@@ -6,82 +6,56 @@ follow the monitoring-plugins convention (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO, cast
 
-from . import __version__
+from . import __version__, registry
+from .printable import nagios_status, shown
 from .result import Verdict
-from .runner import OutputFormat, RunOptions, check_once, config_failure, render, report, run_options_from
-from .settings import DEFAULT_TIMEOUT_S, CheckSettings, ConfigError, check_settings_from
+from .runner import (
+    Outcome,
+    OutputFormat,
+    RunOptions,
+    check_once,
+    config_failure,
+    render,
+    report,
+    run_options_from,
+)
+from .settings import CheckSettings, ConfigError, check_settings_from
 from .trace import Tracer, stream_tracer
 
 if TYPE_CHECKING:
     import argparse
 
-
-@dataclass(frozen=True)
-class Option:
-    """One setting: its flag, its environment variable and its help."""
-
-    flag: str
-    env: str
-    help: str
-    metavar: str | None = None  # None: a switch that sets the variable to "true"
-
-
-OPTIONS: list[Option] = [
-    Option("--url", "WS_URL", "CSMS endpoint, identity as last path segment", "URL"),
-    Option("--ocpp-version", "OCPP_VERSION", "1.6 (default), 2.0.1 or 2.1", "VERSION"),
-    Option("--id", "CHARGE_POINT_ID", "identity appended to the URL, percent-encoded", "ID"),
-    Option("--model", "CHARGE_POINT_MODEL", "BootNotification model (default kuma-probe)", "TEXT"),
-    Option("--vendor", "CHARGE_POINT_VENDOR", "BootNotification vendor (default ocpp-probe)", "TEXT"),
-    Option(
-        "--heartbeat-timeout", "HEARTBEAT_TIMEOUT", "wait per OCPP response, ms (default 5000)", "MS"
-    ),
-    Option(
-        "--timeout", "PROBE_TIMEOUT", f"total deadline, s (default {DEFAULT_TIMEOUT_S:g})", "SECONDS"
-    ),
-    Option("--password", "OCPP_PASSWORD", "Basic auth password (prefer the env or a file)", "TEXT"),
-    Option("--password-file", "OCPP_PASSWORD_FILE", "file holding the Basic auth password", "PATH"),
-    Option(
-        "--password-hex", "OCPP_PASSWORD_HEX", "the password is a 1.6 AuthorizationKey in hex: send its bytes"
-    ),
-    Option("--ca-file", "TLS_CA_FILE", "CA bundle to trust for the CSMS certificate", "PATH"),
-    Option("--cert-file", "TLS_CERT_FILE", "client certificate (PEM), security profile 3", "PATH"),
-    Option("--key-file", "TLS_KEY_FILE", "client private key (PEM)", "PATH"),
-    Option("--insecure", "TLS_INSECURE", "skip TLS verification (reported in the result)"),
-    Option("--proxy", "PROBE_PROXY", "http://[user:pass@]host:port CONNECT proxy, or 'none'", "URL"),
-    Option("--accept-pending", "ACCEPT_PENDING", "count BootNotification Pending as healthy"),
-    Option("--warn-rtt", "WARN_RTT", "WARNING above this Heartbeat RTT, ms", "MS"),
-    Option("--warn-cert-days", "WARN_CERT_DAYS", "WARNING when the certificate expires sooner (14)", "DAYS"),
-    Option("--warn-clock", "WARN_CLOCK_OFFSET", "WARNING when the CSMS clock is off by more, s", "SECONDS"),
-    # Options of the run rather than of the check (see runner.run_options_from).
-    Option(
-        "--push-url", "KUMA_PUSH_URL", "Uptime Kuma push URL, .../api/push/<token> (secret: prefer the env)",
-        "URL",
-    ),
-    Option("--push-timeout", "KUMA_PUSH_TIMEOUT", "wait for Kuma's answer, s (default 10)", "SECONDS"),
-    Option("--push-warning-down", "KUMA_PUSH_WARNING_DOWN", "push WARNING as down (default up)"),
-    Option("--every", "PROBE_EVERY", "keep running: one check every SECONDS", "SECONDS"),
-]
+# The flags that lay a setting over its environment variable: the check's and the run's.
+CLI_SETTINGS = registry.command_line(registry.CHECK, registry.PUSH, registry.LOOP)
 
 EPILOG = """\
 exit codes: 0 OK, 1 WARNING, 2 CRITICAL (the check failed), 3 UNKNOWN (bad settings)
 A failed push to Kuma makes the exit code at least 1 (the verdict itself is kept).
-With --every the process runs until SIGTERM/SIGINT, then exits 0.
+With --every the process runs until SIGTERM/SIGINT, then exits 0. --every alone opens
+a new connection and boots each time (loop mode); --every with --hold keeps one
+connection, boots once and sends one Heartbeat per interval (station mode).
 `ocpp-probe serve --config FILE` runs the HTTP probe server (see `serve --help`).
 `ocpp-probe diagnose ...` says layer by layer what is wrong and what to change.
+Give the probe an identity of its own, never a real charger's: a CSMS takes the
+probe's BootNotification as that charger's (SteVe overwrites the station's stored
+vendor, model, serials and firmware and sends its commands to the newest connection;
+ocpp-go rejects the second connection; CitrineOS can orphan the real charger).
 Every option can also be set by the environment variable shown in its help; a flag
-wins over its variable. HTTPS_PROXY/HTTP_PROXY/NO_PROXY are honoured as curl does.
+wins over its variable. https_proxy/http_proxy/all_proxy/no_proxy (either case) are
+honoured as curl does. A one-shot run ends within PROBE_TIMEOUT + KUMA_PUSH_TIMEOUT.
 """
 
 
 def build_parser() -> argparse.ArgumentParser:
     import argparse
 
-    from .usage import PluginArgumentParser
+    from .usage import PluginArgumentParser, add_setting
 
     parser = PluginArgumentParser(
         prog="ocpp-probe",
@@ -90,20 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    for option in OPTIONS:
-        help_text = f"{option.help} [{option.env}]"
-        if option.metavar is None:
-            parser.add_argument(option.flag, action="store_true", default=None, help=help_text)
-        else:
-            parser.add_argument(option.flag, metavar=option.metavar, help=help_text)
+    for setting in CLI_SETTINGS:
+        add_setting(parser, setting)
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print one JSON object (--format json)")
-    output.add_argument(
-        "--format", choices=[f.value for f in OutputFormat], help="report format (default text)"
-    )
-    parser.add_argument(
-        "--output", metavar="FILE", help="write the report to FILE atomically instead of stdout"
-    )
+    add_setting(output, registry.FORMAT)
+    add_setting(parser, registry.OUTPUT_FILE)
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="trace each step and frame on stderr"
     )
@@ -120,24 +86,20 @@ def no_arguments() -> argparse.Namespace:
     argparse, gettext, locale and shutil, several ms at every start."""
     from types import SimpleNamespace
 
-    values: dict[str, object] = {_dest(option): None for option in OPTIONS}
-    values.update(json=False, format=None, output=None, verbose=False, demo=False)
+    values: dict[str, object] = {
+        setting.flag.lstrip("-").replace("-", "_"): None
+        for setting in (*CLI_SETTINGS, registry.FORMAT, registry.OUTPUT_FILE)
+        if setting.flag is not None
+    }
+    values.update(json=False, verbose=False, demo=False)
     return cast("argparse.Namespace", SimpleNamespace(**values))
-
-
-def _dest(option: Option) -> str:
-    return option.flag.lstrip("-").replace("-", "_")
 
 
 def settings_values(args: argparse.Namespace, environ: Mapping[str, str]) -> dict[str, str]:
     """The environment with every given flag laid over its variable."""
-    values = dict(environ)
-    for option in OPTIONS:
-        given = getattr(args, _dest(option))
-        if given is None:
-            continue
-        values[option.env] = "true" if given is True else str(given)
-    return values
+    from .usage import flags_over_environment
+
+    return flags_over_environment(args, CLI_SETTINGS, environ)
 
 
 def output_format(args: argparse.Namespace) -> OutputFormat:
@@ -160,7 +122,9 @@ def main(
         out.write("OCPP UNKNOWN - interrupted\n")
         return Verdict.UNKNOWN.exit_code
     except Exception as exc:  # a bug: say so in the plugin format, not as a traceback
-        out.write(f"OCPP UNKNOWN - internal error: {type(exc).__name__}: {exc}\n")
+        # The message may quote a server: made safe like any outside text.
+        why = nagios_status(shown(f"{type(exc).__name__}: {exc}"))
+        out.write(f"OCPP UNKNOWN - internal error: {why}\n")
         return Verdict.UNKNOWN.exit_code
 
 
@@ -170,8 +134,6 @@ def _main(
     out: TextIO,
     err: TextIO,
 ) -> int:
-    import os
-
     env = dict(os.environ) if environ is None else dict(environ)
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["serve"]:
@@ -196,25 +158,25 @@ def _main(
             return Verdict.UNKNOWN.exit_code
         except SystemExit as exc:  # --help and --version
             return int(exc.code or 0)
+        values = settings_values(args, env)
     else:
         args = no_arguments()  # settings from the environment alone: no parser needed
-
-    values = settings_values(args, env)
+        values = dict(env)
     fmt = output_format(args)
     try:
         options = run_options_from(values, fmt, args.output)
     except ConfigError as exc:
-        # Without valid run options nothing can be pushed; say why and stop.
-        out.write(render(config_failure(str(exc)), fmt) + "\n")
+        # Without valid run options nothing can be pushed; say why (in the output
+        # file too, if one was named) and stop.
+        report(Outcome(config_failure(str(exc))), RunOptions(format=fmt, output=args.output), out, err)
         return Verdict.UNKNOWN.exit_code
-    demo = None
-    if args.demo:
-        from .demo import DemoCsms
+    with contextlib.ExitStack() as stack:
+        if args.demo:
+            from .demo import DemoCsms  # only --demo needs the demo CSMS and its imports
 
-        demo = DemoCsms().__enter__()
-        values["WS_URL"] = demo.url()
-        values.pop("CHARGE_POINT_ID", None)
-    try:
+            demo = stack.enter_context(DemoCsms())
+            values[registry.WS_URL.name] = demo.url()
+            values.pop(registry.CHARGE_POINT_ID.name, None)
         settings: CheckSettings | ConfigError
         try:
             settings = check_settings_from(values)
@@ -223,14 +185,15 @@ def _main(
         trace = stream_tracer(err) if args.verbose else None
         # Bad settings never get better by retrying: even with --every they are
         # reported (and pushed) once, the way a one-shot run reports them, exit 3.
+        if options.hold and not isinstance(settings, ConfigError):
+            from .station_loop import run_station
+
+            return run_station(settings, options, out, err, trace)
         if options.every_s is not None and not isinstance(settings, ConfigError):
             from .loop import run_loop
 
             return run_loop(settings, options, out, err, trace)
         return _once(settings, options, out, err, trace)
-    finally:
-        if demo is not None:
-            demo.__exit__(None, None, None)
 
 
 def _once(

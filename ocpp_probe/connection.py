@@ -1,33 +1,39 @@
 """The network half of a check: resolve, connect (through a proxy if set), TLS, upgrade.
 
 Each function does one step, bounded by the deadline it is given, and raises
-StepFailure naming that step; the check times them.
+StepFailure naming that step and its FailureKind; the check times them. What the
+network raises (a NetFailure of httpclient/netio, a deadline passing, a TLS alert, a
+socket error) becomes a failure in one place, ``stage``.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 import ssl
-import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from . import httpclient
 from .deadline import Deadline, DeadlineExceeded
-from .result import Step, StepFailure, TlsFacts
+from .failures import FailureKind, kind_for_os_error, kind_for_ssl_error
+from .httpclient import Address, NetFailure, show_address
+from .result import Step, StepFailure, TlsFacts, timed_out
 from .settings import CheckSettings
 from .sockets import DeadlineSocket, describe_os_error
 from .tls import describe_ssl_error
 from .trace import Tracer
 from .upgrade import (
-    MAX_HEAD_BYTES,
+    BODY_READ_MAX,
+    MAX_INTERIM,
+    HttpHead,
     UpgradeRefused,
     basic_authorization,
     basic_token_bytes,
     build_request,
-    head_end,
     host_header,
+    is_interim,
     judge_response,
     new_key,
     parse_head,
@@ -38,85 +44,58 @@ from .upgrade import (
 if TYPE_CHECKING:
     from .tls_socket import DeadlineSSLSocket
 
-Address = tuple[int, int, int, tuple[Any, ...]]  # family, type, proto, sockaddr
+__all__ = [
+    "Address", "connect", "read_http_head", "resolve", "show_address", "start_tls", "tunnel", "upgrade",
+]
+
+@contextmanager
+def stage(step: Step, doing: str, closed_hint: str = "") -> Iterator[None]:
+    """Turn what the network raises while ``doing`` one step into that step's StepFailure.
+
+    The one translation for this layer. A NetFailure (httpclient, netio) carries its
+    sentence and kind already. A passed deadline is TIMEOUT. A TLS error is classified
+    by failures.kind_for_ssl_error and blamed on the TLS step, since a TLS 1.3 alert can
+    arrive with the first read after the handshake; a TLS EOF after the handshake is a
+    hang-up (CLOSED) of this step, explained by ``closed_hint``. A socket error goes by
+    its errno (CLOSED when it says nothing more).
+    """
+    try:
+        yield
+    except NetFailure as exc:
+        raise from_net(step, exc) from None
+    except DeadlineExceeded as exc:
+        raise timed_out(step, f"{doing} timed out after {exc.limit_s:g} s") from None
+    except ssl.SSLEOFError as exc:
+        if step is Step.TLS:
+            raise StepFailure(step, describe_ssl_error(exc), kind=kind_for_ssl_error(exc)) from None
+        raise StepFailure(
+            step,
+            f"connection closed by the server during the {doing}{closed_hint}",
+            kind=FailureKind.CLOSED,
+        ) from None
+    except ssl.SSLError as exc:
+        raise StepFailure(Step.TLS, describe_ssl_error(exc), kind=kind_for_ssl_error(exc)) from None
+    except OSError as exc:
+        raise StepFailure(
+            step, f"{doing} failed: {describe_os_error(exc)}", kind=kind_for_os_error(exc, FailureKind.CLOSED)
+        ) from None
 
 
-def show_address(sockaddr: tuple[Any, ...]) -> str:
-    host, port = sockaddr[0], sockaddr[1]
-    return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
+def from_net(step: Step, exc: NetFailure) -> StepFailure:
+    """A NetFailure of httpclient/netio as the failure of ``step``: its sentence and kind."""
+    return StepFailure(step, exc.message, kind=exc.kind)
 
 
 def resolve(host: str, port: int, deadline: Deadline) -> list[Address]:
-    """TCP addresses for host, IPv6 and IPv4, within the deadline.
-
-    getaddrinfo has no timeout of its own, so it runs in a daemon thread that the
-    check stops waiting for when the deadline passes.
-    """
-    if host.lower().rstrip(".").endswith(".invalid") or host.lower() == "invalid":
-        # RFC 6761 section 6.4: such names never resolve, so resolvers must not ask DNS.
-        raise StepFailure(Step.RESOLVE, f"cannot resolve {host}: .invalid names never resolve (RFC 6761)")
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    else:  # a literal address needs no lookup, nor a thread to bound one
-        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
-        return [(family, kind, proto, sockaddr) for family, kind, proto, _, sockaddr in found]
-    outcome: list[Any] = []
-
-    def lookup() -> None:
-        try:
-            outcome.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
-        except Exception as exc:  # handed to the waiting thread
-            outcome.append(exc)
-
-    worker = threading.Thread(target=lookup, name="ocpp-probe-resolve", daemon=True)
-    worker.start()
-    worker.join(deadline.remaining())
-    if not outcome:
-        raise StepFailure(Step.RESOLVE, f"resolving {host} timed out after {deadline.budget_s:g} s")
-    found = outcome[0]
-    if isinstance(found, socket.gaierror):
-        raise StepFailure(Step.RESOLVE, f"cannot resolve {host}: {found.strerror}")
-    if isinstance(found, Exception):
-        raise StepFailure(Step.RESOLVE, f"cannot resolve {host}: {found}")
-    addresses = [(family, kind, proto, sockaddr) for family, kind, proto, _, sockaddr in found]
-    if not addresses:
-        raise StepFailure(Step.RESOLVE, f"{host} has no addresses")
-    return addresses
+    """TCP addresses for host within the deadline (see httpclient.resolve)."""
+    with stage(Step.RESOLVE, f"resolving {host}"):
+        return httpclient.resolve(host, port, deadline)
 
 
 def connect(addresses: list[Address], deadline: Deadline) -> DeadlineSocket:
-    """A TCP connection to the first address that answers.
-
-    Each remaining address gets an equal share of the time left, so one address
-    that drops packets cannot use up the whole budget.
-    """
-    failures: list[str] = []
-    for index, (family, kind, proto, sockaddr) in enumerate(addresses):
-        left = len(addresses) - index
-        share = deadline.remaining() / left
-        if share <= 0:
-            break
-        sock = DeadlineSocket(family, kind, proto)
-        try:
-            sock.settimeout(share)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            sock.connect(sockaddr)
-            return sock
-        except socket.timeout:
-            failures.append(f"no answer from {show_address(sockaddr)} within {share:.3g} s")
-        except ConnectionRefusedError:
-            failures.append(f"connection refused by {show_address(sockaddr)}")
-        except OSError as exc:
-            failures.append(f"{show_address(sockaddr)}: {describe_os_error(exc)}")
-        sock.close()
-    if not failures:
-        raise StepFailure(Step.CONNECT, f"connecting timed out after {deadline.budget_s:g} s")
-    raise StepFailure(Step.CONNECT, "; ".join(failures))
-
-
-_HTTP_PREFIX = b"HTTP/"
+    """A TCP connection to the first address that answers (see httpclient.connect)."""
+    with stage(Step.CONNECT, "connecting"):
+        return httpclient.connect(addresses, deadline)
 
 
 def read_http_head(
@@ -125,67 +104,25 @@ def read_http_head(
     step: Step,
     what: str,
     silent_close_hint: str = "",
+    already: bytes = b"",
 ) -> tuple[bytes, bytes]:
-    """The HTTP response head and any bytes that followed it, within limits."""
-    sock.io_deadline = deadline
-    buffer = b""
-    while True:
-        try:
-            chunk = sock.recv(4096)
-        except DeadlineExceeded:
-            got = f"after {len(buffer)} bytes of it" if buffer else "before any of it arrived"
-            raise StepFailure(
-                step, f"{what} timed out {got} ({deadline.budget_s:g} s budget)"
-            ) from None
-        if not chunk:
-            if not buffer:
-                raise StepFailure(
-                    step, f"connection closed by the server before the {what}{silent_close_hint}"
-                )
-            raise StepFailure(step, f"connection closed in the middle of the {what}")
-        buffer += chunk
-        if not buffer.startswith(_HTTP_PREFIX[: len(buffer)]):
-            # An SSH banner, a TLS alert, a database greeting: no need to wait for more.
-            first_line = buffer.split(b"\r\n", 1)[0].split(b"\n", 1)[0][:60]
-            raise StepFailure(
-                step, f"server did not answer with HTTP: {first_line.decode('iso-8859-1')!r}"
-            )
-        end = head_end(buffer)
-        if end >= 0:
-            if end > MAX_HEAD_BYTES:
-                break
-            return buffer[:end], buffer[end:]
-        if len(buffer) > MAX_HEAD_BYTES:
-            break
-    raise StepFailure(step, f"{what} header block is over the {MAX_HEAD_BYTES}-byte limit")
+    """The HTTP response head and any bytes that followed it, within limits.
+
+    ``already`` holds bytes received before (what followed a 1xx answer).
+    """
+    # Only NetFailure here: socket and TLS errors are worded by the caller's stage(),
+    # which knows the whole step ("upgrade failed: ...").
+    try:
+        return httpclient.read_head(sock, deadline, what, silent_close_hint, pending=already)
+    except NetFailure as exc:
+        raise from_net(step, exc) from None
 
 
 def tunnel(sock: DeadlineSocket, settings: CheckSettings, deadline: Deadline) -> None:
     """Ask the HTTP proxy for a CONNECT tunnel to the CSMS."""
     assert settings.proxy is not None
-    target = host_header(settings.host, settings.port, secure=False)
-    if ":" not in target.rsplit("]", 1)[-1]:
-        target = f"{target}:{settings.port}"
-    lines = [f"CONNECT {target} HTTP/1.1", f"Host: {target}"]
-    if settings.proxy.authorization:
-        lines.append(f"Proxy-Authorization: {settings.proxy.authorization}")
-    sock.io_deadline = deadline
-    try:
-        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-    except OSError as exc:
-        raise StepFailure(Step.CONNECT, f"proxy {settings.proxy.display}: {exc}") from None
-    head, _ = read_http_head(sock, deadline, Step.CONNECT, "proxy CONNECT response")
-    try:
-        answer = parse_head(head)
-    except UpgradeRefused as exc:
-        raise StepFailure(Step.CONNECT, f"proxy {settings.proxy.display}: {exc.reason}") from None
-    if answer.status == 407:
-        raise StepFailure(Step.CONNECT, f"proxy {settings.proxy.display} requires authentication")
-    if answer.status // 100 != 2:
-        raise StepFailure(
-            Step.CONNECT,
-            f"proxy {settings.proxy.display} refused CONNECT: {answer.status} {answer.reason}",
-        )
+    with stage(Step.CONNECT, f"proxy {settings.proxy.display}"):
+        httpclient.tunnel(sock, settings.host, settings.port, settings.proxy, deadline)
 
 
 def _facts(sock: ssl.SSLSocket, verified: bool) -> TlsFacts:
@@ -222,26 +159,19 @@ def _chain_not_after(sock: ssl.SSLSocket) -> float | None:
 def start_tls(
     sock: DeadlineSocket, settings: CheckSettings, context: ssl.SSLContext, deadline: Deadline
 ) -> tuple[DeadlineSSLSocket, TlsFacts]:
-    from .tls_socket import DeadlineSSLSocket
-
     tls_sock = context.wrap_socket(
         sock, server_hostname=settings.host, do_handshake_on_connect=False
     )
+    from .tls_socket import DeadlineSSLSocket  # here: a ws:// check never loads ssl
+
     assert isinstance(tls_sock, DeadlineSSLSocket)
     tls_sock.io_deadline = deadline
     try:
-        tls_sock.do_handshake()
-    except DeadlineExceeded:
+        with stage(Step.TLS, "TLS handshake"):
+            tls_sock.do_handshake()
+    except StepFailure:
         tls_sock.close()
-        raise StepFailure(
-            Step.TLS, f"TLS handshake timed out after {deadline.budget_s:g} s"
-        ) from None
-    except ssl.SSLError as exc:
-        tls_sock.close()
-        raise StepFailure(Step.TLS, describe_ssl_error(exc)) from None
-    except OSError as exc:
-        tls_sock.close()
-        raise StepFailure(Step.TLS, f"TLS handshake failed: {describe_os_error(exc)}") from None
+        raise
     return tls_sock, _facts(tls_sock, verified=not settings.insecure)
 
 
@@ -287,26 +217,97 @@ def upgrade(
         # completed on our side; many just hang up instead of sending an alert.
         hint = ": the CSMS may require a client certificate (set TLS_CERT_FILE)"
     sock.io_deadline = deadline
-    try:
+    with stage(Step.UPGRADE, "upgrade", closed_hint=hint):
         sock.sendall(request)
         head, leftover = read_http_head(sock, deadline, Step.UPGRADE, "upgrade response", hint)
-    except DeadlineExceeded:
-        raise StepFailure(Step.UPGRADE, f"upgrade timed out after {deadline.budget_s:g} s") from None
-    except ssl.SSLEOFError:
-        raise StepFailure(Step.UPGRADE, f"connection closed by the server during the upgrade{hint}") from None
-    except ssl.SSLError as exc:
-        # TLS 1.3 servers judge the client certificate after the client's handshake has
-        # finished, so their alert arrives with the first read: still a TLS failure.
-        raise StepFailure(Step.TLS, describe_ssl_error(exc)) from None
-    except OSError as exc:
-        raise StepFailure(Step.UPGRADE, f"upgrade failed: {describe_os_error(exc)}") from None
-    if trace:
-        shown = head.decode("iso-8859-1").rstrip("\r\n").replace("\r\n", "\n< ")
-        trace("< " + shown)
     try:
+        answer, leftover = _final_head(sock, deadline, head, leftover, hint, trace)
+        body = b"" if answer.status == 101 else _refusal_body(sock, answer, leftover, deadline)
         subprotocol = judge_response(
-            parse_head(head), key, settings.version.subprotocol, settings.password is not None
+            answer, key, settings.version.subprotocol, settings.password is not None, body,
+            version_hint=True,
         )
     except UpgradeRefused as exc:
-        raise StepFailure(Step.UPGRADE, exc.reason, http_status=exc.status) from None
+        raise StepFailure(Step.UPGRADE, exc.reason, http_status=exc.status, kind=exc.kind) from None
     return Upgraded(subprotocol, leftover)
+
+
+def _final_head(
+    sock: DeadlineSocket | DeadlineSSLSocket,
+    deadline: Deadline,
+    head: bytes,
+    leftover: bytes,
+    hint: str,
+    trace: Tracer | None,
+) -> tuple[HttpHead, bytes]:
+    """The answer to the upgrade after skipping 1xx interim answers (RFC 9110 15.2)."""
+    for _ in range(MAX_INTERIM + 1):
+        if trace:
+            shown = head.decode("iso-8859-1").rstrip("\r\n").replace("\r\n", "\n< ")
+            trace("< " + shown)
+        answer = parse_head(head)
+        if not is_interim(answer):
+            return answer, leftover
+        try:
+            head, leftover = read_http_head(
+                sock, deadline, Step.UPGRADE, "upgrade response", hint, already=leftover
+            )
+        except OSError as exc:  # ssl errors are OSErrors too
+            raise StepFailure(
+                Step.UPGRADE,
+                f"upgrade failed after a {answer.status} interim answer: {describe_os_error(exc)}",
+                kind=FailureKind.CLOSED,
+            ) from None
+    raise StepFailure(
+        Step.UPGRADE,
+        f"CSMS sent more than {MAX_INTERIM} 1xx interim answers and no final one",
+        kind=FailureKind.BAD_HANDSHAKE,
+    )
+
+
+def _refusal_body(
+    sock: DeadlineSocket | DeadlineSSLSocket, head: HttpHead, leftover: bytes, deadline: Deadline
+) -> bytes:
+    """Up to BODY_READ_MAX bytes of a refusal's body, for the reason a server may give there.
+
+    The verdict is already decided, so this waits at most a second (and never past the
+    check's deadline) and returns what arrived; a body that never comes costs nothing.
+    """
+    length_text = head.header("content-length")
+    want = BODY_READ_MAX
+    if length_text is not None and length_text.strip().isdigit():
+        want = min(want, int(length_text.strip()))
+    chunked = "chunked" in (head.header("transfer-encoding") or "").lower()
+    body = leftover
+    sock.io_deadline = deadline.narrowed(1.0, "upgrade refusal body")
+    try:
+        while len(body) < want and not (chunked and _dechunked(body)[1]):
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            body += chunk
+    except (DeadlineExceeded, OSError):
+        pass  # what arrived is all there is to quote
+    finally:
+        sock.io_deadline = deadline
+    if chunked:
+        body = _dechunked(body)[0]
+    return body[:want]
+
+
+def _dechunked(data: bytes) -> tuple[bytes, bool]:
+    """The data of a chunked body as far as it arrived intact, and whether it is complete.
+
+    RFC 9112 section 7.1; trailers after the last chunk are not waited for.
+    """
+    out = b""
+    while True:
+        line, sep, rest = data.partition(b"\r\n")
+        size_text = line.split(b";", 1)[0].strip()
+        if not sep or not size_text or any(c not in b"0123456789abcdefABCDEF" for c in size_text):
+            return out, False
+        size = int(size_text, 16)
+        if size == 0:
+            return out, True
+        out += rest[:size]
+        data = rest[size + 2 :]

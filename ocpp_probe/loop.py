@@ -20,12 +20,15 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Callable, TextIO
 
+from .redact import redact_url
 from .runner import Outcome, OutputFormat, RunOptions, check_once, report
 from .settings import CheckSettings
 from .trace import Tracer
 
 Clock = Callable[[], float]
-Checker = Callable[[CheckSettings, RunOptions, "Tracer | None"], Outcome]
+# One whole run of a check (check, push); tests pass their own. Not serve's Checker,
+# which is a bare check without push or report.
+RunOnce = Callable[[CheckSettings, RunOptions, "Tracer | None"], Outcome]
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,7 @@ def run_loop(
     stop: StopSignals | None = None,
     max_checks: int | None = None,
     clock: Clock = time.monotonic,
-    checker: Checker = check_once,
+    checker: RunOnce = check_once,
     sleep: Callable[[float], object] | None = None,
 ) -> int:
     """Check every ``options.every_s`` seconds until stopped; returns the exit code (0)."""
@@ -115,7 +118,7 @@ def run_loop(
     stop = stop or StopSignals()
     stop.install()
     pushing = f", pushing to {options.push.display}" if options.push else ""
-    err.write(f"ocpp-probe: checking {settings.url} every {options.every_s:g} s{pushing}\n")
+    err.write(f"ocpp-probe: checking {redact_url(settings.url)} every {options.every_s:g} s{pushing}\n")
     err.flush()
     schedule = Schedule(clock(), options.every_s)
     slot = 0

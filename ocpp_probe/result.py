@@ -37,10 +37,16 @@ class Step(Enum):
     BOOT = "boot"
     HEARTBEAT = "heartbeat"
     CLOSE = "close"
+    SESSION = "session"  # station mode: the held connection dropped between checks
 
 
 class StepFailure(Exception):
-    """A step of the check failed; ``reason`` is the one-line explanation."""
+    """A step of the check failed; ``reason`` is the one-line explanation, ``kind`` its class.
+
+    The kind is required: every layer decides it where it translates its own
+    exceptions (connection.stage, Exchange.call, the check's steps), never later
+    by reading the sentence.
+    """
 
     def __init__(
         self,
@@ -48,7 +54,9 @@ class StepFailure(Exception):
         reason: str,
         verdict: Verdict = Verdict.CRITICAL,
         http_status: int | None = None,
-        kind: FailureKind | None = None,
+        *,
+        kind: FailureKind,
+        error_code: str | None = None,
     ) -> None:
         reason = printable(reason)  # reasons quote the server; they must stay one line
         super().__init__(reason)
@@ -57,6 +65,16 @@ class StepFailure(Exception):
         self.verdict = verdict
         self.http_status = http_status
         self.kind = kind
+        self.error_code = error_code  # the CALLERROR's errorCode, when the CSMS sent one
+
+
+def timed_out(step: Step, reason: str) -> StepFailure:
+    """The failure of a wait that ran out; every layer's timeout goes through here.
+
+    Layers word the reason (which wait, which budget, how far it got); the kind is
+    decided once, here.
+    """
+    return StepFailure(step, reason, kind=FailureKind.TIMEOUT)
 
 
 @dataclass(frozen=True)
@@ -84,6 +102,21 @@ class BootFacts:
 
 
 @dataclass(frozen=True)
+class SessionFacts:
+    """Station mode (--hold): the long-held connection behind this result."""
+
+    connection_age_s: float | None  # None while no connection is open
+    reconnects: int  # connections opened after the first one
+    boots: int  # BootNotifications sent in this session (1 is the healthy figure)
+    heartbeats_sent: int  # on the current connection
+    heartbeats_answered: int
+    last_drop_kind: str | None = None  # a FailureKind value
+    last_drop_reason: str | None = None
+    last_drop_lifetime_s: float | None = None  # how long the dropped connection had lived
+    pong_rtt_ms: float | None = None  # the last WebSocket ping's round trip
+
+
+@dataclass(frozen=True)
 class CheckResult:
     """The frozen result of one check, which every reporter renders."""
 
@@ -91,8 +124,8 @@ class CheckResult:
     target: str  # the endpoint URL, never with credentials in it
     ocpp_version: str
     failed_step: Step | None = None
-    failure_kind: FailureKind | None = None  # None when the check passed
     reason: str = ""
+    failure_kind: FailureKind | None = None  # None exactly when the check passed
     # Milliseconds per step that ran (finished or failed), in check order.
     timings_ms: dict[str, float] = field(default_factory=dict)
     total_ms: float = 0.0
@@ -106,6 +139,17 @@ class CheckResult:
     csms_calls: list[str] = field(default_factory=list)  # actions the CSMS sent us first
     warnings: list[str] = field(default_factory=list)
     started_at: str | None = None  # UTC ISO 8601, for logs and JSON consumers
+    # The limits the check was judged by, for perfdata's warn field; None: no limits shown.
+    thresholds: Thresholds | None = None
+    session: SessionFacts | None = None  # station mode only; one-shot results have none
+
+    def __post_init__(self) -> None:
+        # A failure without a kind would reach JSON and Prometheus as "passed". A failure
+        # may lack a step (serve's answer when a shared check outlasts the request), never a kind.
+        if (self.failure_kind is None) != self.ok or (self.ok and self.failed_step is not None):
+            raise ValueError(
+                "a failed CheckResult has a failure_kind; a passing one has neither it nor a step"
+            )
 
     @property
     def ok(self) -> bool:

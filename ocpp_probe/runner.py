@@ -15,12 +15,23 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TextIO
 
-from .reporters.kuma_push import PushOutcome, PushTarget, outcome_document, push, push_target_from
+from . import registry
+from .failures import FailureKind
+from .printable import shown
+from .push import (
+    ProxyEnvironment,
+    PushOutcome,
+    PushTarget,
+    outcome_document,
+    push,
+    push_target_from,
+)
 from .result import CheckResult, Step, Verdict
 from .settings import CheckSettings, ConfigError, parse_bool, parse_positive
 from .trace import Tracer
 
-DEFAULT_PUSH_TIMEOUT_S = 10.0
+DEFAULT_PUSH_TIMEOUT_S = float(registry.KUMA_PUSH_TIMEOUT.default or 0)
+DEFAULT_PING_INTERVAL_S = float(registry.PROBE_PING_INTERVAL.default or 0)
 
 
 class OutputFormat(Enum):
@@ -39,29 +50,53 @@ class RunOptions:
     push_timeout_s: float = DEFAULT_PUSH_TIMEOUT_S
     warning_is_down: bool = False
     every_s: float | None = None
-    # The environment the run was given, for the push's proxy variables.
-    environment: Mapping[str, str] = field(default_factory=dict, repr=False)
+    # Station mode (--hold): one held connection, a Heartbeat per --every slot.
+    hold: bool = False
+    ping_interval_s: float = 0.0  # WebSocket pings on the held connection; 0: none
+    boot_on_reconnect: bool = False
+    # Only the proxy variables of the run's environment, for the push (the rest of
+    # the environment may hold secrets and is not kept).
+    proxies: ProxyEnvironment = field(default_factory=ProxyEnvironment)
 
 
 def run_options_from(
     values: Mapping[str, str], fmt: OutputFormat, output: str | None
 ) -> RunOptions:
     """Validate the options that shape a run (not the check); raises ConfigError."""
-    every = parse_positive(values, "PROBE_EVERY", "seconds")
+    every = parse_positive(values, "PROBE_EVERY")
     if every is not None and fmt is OutputFormat.PROMETHEUS and output is None:
         raise ConfigError(
             "PROBE_EVERY", "with --format prometheus needs --output FILE (one exposition per check)"
         )
+    hold = parse_bool(values, "PROBE_HOLD")
+    if hold and every is None:
+        raise ConfigError("PROBE_HOLD", "needs --every SECONDS (PROBE_EVERY): the Heartbeat interval")
+    for name in ("PROBE_PING_INTERVAL", "PROBE_BOOT_ON_RECONNECT"):
+        if not hold and (values.get(name) or "").strip():
+            raise ConfigError(name, "only applies to station mode (--hold with --every)")
     return RunOptions(
         format=fmt,
         output=output,
         push=push_target_from(values),
-        push_timeout_s=parse_positive(values, "KUMA_PUSH_TIMEOUT", "seconds")
+        push_timeout_s=parse_positive(values, "KUMA_PUSH_TIMEOUT")
         or DEFAULT_PUSH_TIMEOUT_S,
         warning_is_down=parse_bool(values, "KUMA_PUSH_WARNING_DOWN"),
         every_s=every,
-        environment=dict(values),
+        hold=hold,
+        ping_interval_s=_ping_interval(values),
+        boot_on_reconnect=parse_bool(values, "PROBE_BOOT_ON_RECONNECT"),
+        proxies=ProxyEnvironment.of(values),
     )
+
+
+def _ping_interval(values: Mapping[str, str]) -> float:
+    text = (values.get("PROBE_PING_INTERVAL") or "").strip().lower()
+    try:
+        if text in ("off", "none") or float(text) == 0:
+            return 0.0
+    except ValueError:
+        pass  # not a number: parse_positive says so
+    return parse_positive(values, "PROBE_PING_INTERVAL", "seconds (0: no pings)") or DEFAULT_PING_INTERVAL_S
 
 
 @dataclass(frozen=True)
@@ -81,7 +116,12 @@ class Outcome:
 
 def config_failure(reason: str) -> CheckResult:
     return CheckResult(
-        verdict=Verdict.UNKNOWN, target="", ocpp_version="", failed_step=Step.CONFIG, reason=reason
+        verdict=Verdict.UNKNOWN,
+        target="",
+        ocpp_version="",
+        failed_step=Step.CONFIG,
+        reason=reason,
+        failure_kind=FailureKind.CONFIG,
     )
 
 
@@ -105,28 +145,47 @@ def finish(result: CheckResult, options: RunOptions, trace: Tracer | None = None
         options.push,
         result,
         options.push_timeout_s,
-        options.environment,
+        options.proxies,
         options.warning_is_down,
         trace,
     )
     return Outcome(result, outcome)
 
 
-def render(result: CheckResult, fmt: OutputFormat, pushed: PushOutcome | None = None) -> str:
+def config_target(result: CheckResult, output: str | None) -> str:
+    """The target label of a result: the endpoint, or for unusable settings the output file.
+
+    Unusable settings leave no endpoint to name; two such files in node_exporter's
+    textfile directory would then both say target="" and collide. The file's name
+    (never its directory, never the bad value, which may hold a secret) keeps them apart.
+    """
+    if result.target or result.failed_step is not Step.CONFIG or output is None:
+        return result.target
+    return os.path.basename(output)
+
+
+def render(
+    result: CheckResult,
+    fmt: OutputFormat,
+    pushed: PushOutcome | None = None,
+    output: str | None = None,
+) -> str:
     if fmt is OutputFormat.JSON:
-        import orjson
+        from .reporters.json_report import render_json
 
-        from .reporters.json_report import result_document
-
-        document = result_document(result)
-        if pushed is not None:
-            document["push"] = outcome_document(pushed)
-        return orjson.dumps(document).decode("utf-8")
+        extra: dict[str, object] = {} if pushed is None else {"push": outcome_document(pushed)}
+        # The code the process exits with, which a failed push raises (see Outcome).
+        extra["exit_code"] = Outcome(result, pushed).exit_code
+        return render_json(result, extra)
     if fmt is OutputFormat.PROMETHEUS:
         from .reporters.prometheus import render_prometheus
 
         # A target label keeps several probes' files apart in the textfile collector.
-        return render_prometheus(result, {"target": result.target}).rstrip("\n")
+        text = render_prometheus(result, {"target": config_target(result, output)})
+        if result.failed_step is Step.CONFIG:
+            # Why, for whoever opens the file or the scrape: the exposition's comment.
+            text = f"# ocpp-probe configuration error: {shown(result.reason)}\n{text}"
+        return text.rstrip("\n")
     from .reporters.text import render_line
 
     return render_line(result)
@@ -161,7 +220,13 @@ def report(
     Returns False when the output file could not be written.
     """
     written = True
-    text = render(outcome.result, options.format, outcome.push)
+    text = render(outcome.result, options.format, outcome.push, options.output)
+    if outcome.result.failed_step is Step.CONFIG and (
+        options.format is OutputFormat.PROMETHEUS or options.output is not None
+    ):
+        # Metrics or a file do not show a person the reason; stderr does (cron mails
+        # it, systemd logs it).
+        err.write(f"ocpp-probe: {shown(outcome.result.reason)}\n")
     if options.output is not None:
         try:
             write_atomically(options.output, text + "\n")
@@ -172,6 +237,7 @@ def report(
         out.write(prefix + text + "\n")
         out.flush()
     if outcome.push is not None and not outcome.push.ok:
+        # The detail was redacted and escaped by push.push; it quotes Kuma or a proxy.
         err.write(f"ocpp-probe: push to {outcome.push.target} failed: {outcome.push.detail}\n")
         err.flush()
     return written

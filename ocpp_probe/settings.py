@@ -13,16 +13,20 @@ import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from . import registry
+from .httpclient import Proxy, environment_proxy, parse_proxy
 from .messages import MODEL_MAX, VENDOR_MAX
 from .result import Thresholds
-from .upgrade import basic_token
 from .versions import OcppVersion
 
-DEFAULT_TIMEOUT_S = 20.0
-DEFAULT_RESPONSE_TIMEOUT_MS = 5000
-DEFAULT_MODEL = "kuma-probe"
-DEFAULT_VENDOR = "ocpp-probe"
-DEFAULT_CERT_WARN_DAYS = 14.0
+__all__ = ["CheckSettings", "ConfigError", "Proxy", "check_settings_from", "parse_bool", "parse_positive"]
+
+# Defaults are declared with their settings in registry.py; these are them, typed.
+DEFAULT_TIMEOUT_S = float(registry.PROBE_TIMEOUT.default or 0)
+DEFAULT_RESPONSE_TIMEOUT_MS = int(registry.HEARTBEAT_TIMEOUT.default or 0)
+DEFAULT_MODEL = registry.CHARGE_POINT_MODEL.default or ""
+DEFAULT_VENDOR = registry.CHARGE_POINT_VENDOR.default or ""
+DEFAULT_CERT_WARN_DAYS = float(registry.WARN_CERT_DAYS.default or 0)
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -35,19 +39,6 @@ class ConfigError(ValueError):
         super().__init__(f"{setting}: {problem}")
         self.setting = setting
         self.problem = problem
-
-
-@dataclass(frozen=True)
-class Proxy:
-    """An HTTP CONNECT proxy to reach the CSMS through."""
-
-    host: str
-    port: int
-    authorization: str | None = field(default=None, repr=False)  # a secret
-
-    @property
-    def display(self) -> str:
-        return f"http://{self.host}:{self.port}"
 
 
 @dataclass(frozen=True)
@@ -74,6 +65,7 @@ class CheckSettings:
     insecure: bool = False
     proxy: Proxy | None = None
     accept_pending: bool = False
+    no_boot: bool = False  # send only Heartbeat: the CSMS already knows this station
     thresholds: Thresholds = field(default_factory=Thresholds)
 
 
@@ -94,7 +86,9 @@ def parse_bool(values: Mapping[str, str], name: str) -> bool:
     raise ConfigError(name, f"must be true or false, got {value!r}")
 
 
-def parse_positive(values: Mapping[str, str], name: str, unit: str) -> float | None:
+def parse_positive(values: Mapping[str, str], name: str, unit: str | None = None) -> float | None:
+    """A positive number, or None when unset; the unit defaults to the registry's."""
+    unit = unit or registry.BY_ENV[name].unit
     text = _text(values, name)
     if text is None:
         return None
@@ -172,14 +166,25 @@ def _endpoint(values: Mapping[str, str]) -> tuple[urllib.parse.SplitResult, str,
     # request line; encode those, keeping any %-escapes the user already wrote.
     path = urllib.parse.quote(parts.path, safe="/%:@!$&'()*+,;=-._~")
     identity_setting = _text(values, "CHARGE_POINT_ID")
+    trailing_slash = parse_bool(values, "WS_TRAILING_SLASH")
     if identity_setting is not None:
         identity = identity_setting
-        # OCPP-J puts the identity in the last path segment, percent-encoded.
+        # OCPP-J puts the identity in the last path segment, percent-encoded; some
+        # CSMSs (arthexis among them) route only .../<identity>/, with the slash.
         path = path.rstrip("/") + "/" + urllib.parse.quote(identity, safe="")
+        if trailing_slash:
+            path += "/"
     else:
-        last = path.rsplit("/", 1)[-1]
+        if trailing_slash:
+            raise ConfigError(
+                "WS_TRAILING_SLASH",
+                "applies to CHARGE_POINT_ID; with the identity in WS_URL, end WS_URL with /",
+            )
+        # A URL written as .../<identity>/ names the identity in its last non-empty
+        # segment; the slash stays on the wire, since that is the route the CSMS serves.
+        last = path.rstrip("/").rsplit("/", 1)[-1] if path.endswith("/") else path.rsplit("/", 1)[-1]
         identity = urllib.parse.unquote(last)
-        if not identity:
+        if not identity or path.endswith("//"):
             raise ConfigError(
                 "WS_URL",
                 "has no charge point identity as its last path segment; "
@@ -188,59 +193,22 @@ def _endpoint(values: Mapping[str, str]) -> tuple[urllib.parse.SplitResult, str,
     return parts._replace(path=path), identity, path
 
 
-def _proxy(values: Mapping[str, str], secure: bool, host: str) -> Proxy | None:
+def _proxy(values: Mapping[str, str], scheme: str, host: str) -> Proxy | None:
+    """The proxy for the CSMS: PROBE_PROXY, else the usual variables as curl reads them."""
     explicit = _text(values, "PROBE_PROXY")
     if explicit is not None:
         if explicit.lower() in ("none", "off", "direct"):
             return None
         source, url = "PROBE_PROXY", explicit
     else:
-        found = _environment_proxy(values, secure, host)
+        found = environment_proxy(values, scheme, host)
         if found is None:
             return None
         source, url = found
-    if "://" not in url:
-        url = "http://" + url
     try:
-        parts = urllib.parse.urlsplit(url)
-        port = parts.port or 3128
-    except ValueError:
-        raise ConfigError(source, "is not a valid proxy URL") from None
-    if parts.scheme.lower() != "http" or not parts.hostname:
-        raise ConfigError(source, "must be an http://host:port proxy (CONNECT tunnel)")
-    authorization = None
-    if parts.username is not None:
-        user = urllib.parse.unquote(parts.username)
-        secret = urllib.parse.unquote(parts.password or "")
-        authorization = "Basic " + basic_token(user, secret)
-    return Proxy(parts.hostname, port, authorization)
-
-
-def _environment_proxy(
-    values: Mapping[str, str], secure: bool, host: str
-) -> tuple[str, str] | None:
-    """The usual proxy variables, as curl reads them, honouring NO_PROXY."""
-    names = ("HTTPS_PROXY", "https_proxy") if secure else ("HTTP_PROXY", "http_proxy")
-    for name in (*names, "ALL_PROXY", "all_proxy"):
-        url = _text(values, name)
-        if url is None:
-            continue
-        no_proxy = _text(values, "NO_PROXY") or _text(values, "no_proxy")
-        if no_proxy and _bypassed(host, no_proxy):
-            return None
-        return name, url
-    return None
-
-
-def _bypassed(host: str, no_proxy: str) -> bool:
-    host = host.lower().strip("[]")
-    for entry in no_proxy.split(","):
-        entry = entry.strip().lower().lstrip(".")
-        if not entry:
-            continue
-        if entry == "*" or host == entry or host.endswith("." + entry):
-            return True
-    return False
+        return parse_proxy(url)
+    except ValueError as exc:
+        raise ConfigError(source, str(exc)) from None
 
 
 def check_settings_from(values: Mapping[str, str]) -> CheckSettings:
@@ -253,7 +221,7 @@ def check_settings_from(values: Mapping[str, str]) -> CheckSettings:
     resource = (path or "/") + (f"?{query}" if query else "")
     url = urllib.parse.urlunsplit(parts._replace(scheme=parts.scheme.lower()))
 
-    version_text = _text(values, "OCPP_VERSION") or "1.6"
+    version_text = _text(values, "OCPP_VERSION") or registry.OCPP_VERSION.default or ""
     try:
         version = OcppVersion.parse(version_text)
     except ValueError:
@@ -271,8 +239,8 @@ def check_settings_from(values: Mapping[str, str]) -> CheckSettings:
             f"must be at most {VENDOR_MAX[version]} characters for OCPP {version.value}",
         )
 
-    timeout_s = parse_positive(values, "PROBE_TIMEOUT", "seconds") or DEFAULT_TIMEOUT_S
-    response_ms = parse_positive(values, "HEARTBEAT_TIMEOUT", "milliseconds")
+    timeout_s = parse_positive(values, "PROBE_TIMEOUT") or DEFAULT_TIMEOUT_S
+    response_ms = parse_positive(values, "HEARTBEAT_TIMEOUT")
     response_timeout_s = (response_ms or DEFAULT_RESPONSE_TIMEOUT_MS) / 1000
 
     password_file = _text(values, "OCPP_PASSWORD_FILE")
@@ -298,13 +266,13 @@ def check_settings_from(values: Mapping[str, str]) -> CheckSettings:
 
     cert_warn = values.get("WARN_CERT_DAYS")
     thresholds = Thresholds(
-        rtt_warn_ms=parse_positive(values, "WARN_RTT", "milliseconds"),
+        rtt_warn_ms=parse_positive(values, "WARN_RTT"),
         cert_warn_days=(
             DEFAULT_CERT_WARN_DAYS
             if cert_warn is None or cert_warn.strip() == ""
-            else parse_positive(values, "WARN_CERT_DAYS", "days")
+            else parse_positive(values, "WARN_CERT_DAYS")
         ),
-        clock_warn_s=parse_positive(values, "WARN_CLOCK_OFFSET", "seconds"),
+        clock_warn_s=parse_positive(values, "WARN_CLOCK_OFFSET"),
     )
 
     return CheckSettings(
@@ -325,8 +293,9 @@ def check_settings_from(values: Mapping[str, str]) -> CheckSettings:
         cert_file=cert_file,
         key_file=key_file,
         insecure=insecure,
-        proxy=_proxy(values, secure, host),
+        proxy=_proxy(values, parts.scheme, host),
         accept_pending=parse_bool(values, "ACCEPT_PENDING"),
+        no_boot=parse_bool(values, "PROBE_NO_BOOT"),
         thresholds=thresholds,
     )
 

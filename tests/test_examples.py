@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from ocpp_probe.cli import OPTIONS
+from ocpp_probe.cli import CLI_SETTINGS
 from ocpp_probe.demo import DemoCsms
 from ocpp_probe.reporters.prometheus import result_families
 from ocpp_probe.runner import OutputFormat, run_options_from
@@ -28,7 +28,7 @@ from .peers.kuma_receiver import KumaReceiver
 from .test_prometheus_output import passing_result
 
 EXAMPLES = os.path.join(ROOT, "examples")
-KNOWN_ENV = {option.env for option in OPTIONS}
+KNOWN_ENV = {setting.env for setting in CLI_SETTINGS if setting.env}
 
 
 def example(*parts: str) -> str:
@@ -107,7 +107,10 @@ def test_in_kuma_compose_starts_the_probe_then_kumas_own_command() -> None:
 def test_exec_compose_mounts_the_check_script() -> None:
     kuma = load_yaml("kuma", "compose.exec.yml")["services"]["uptime-kuma"]
     mounts = dict(mount(volume) for volume in kuma["volumes"])
-    assert mounts["./exec/ocpp-check.sh"] == "/app/data/scripts/ocpp-check.sh"
+    # PR #7147: scripts live in DATA_DIR/scripts, and a rootless Kuma refuses a scripts
+    # directory it can write to: the whole directory is mounted, read-only.
+    assert "./exec:/app/data/scripts:ro" in kuma["volumes"]
+    assert mounts["./exec"] == "/app/data/scripts"
     assert mounts["./probe.env"] == "/opt/ocpp-probe/probe.env"
     assert os.access(example("kuma", "exec", "ocpp-check.sh"), os.X_OK)
 
@@ -165,10 +168,15 @@ def test_exec_script_exit_code_is_the_verdict_and_nothing_is_pushed(tmp_path: An
                 env={"PATH": os.environ["PATH"], "PYTHONPATH": ROOT, "OCPP_PROBE_HOME": home},
                 capture_output=True, text=True, timeout=60,
             )
+    # PR #7147's script monitor: exit 0 is UP with stdout as the message, anything else
+    # DOWN with stderr as the message.
     assert runs["up"].returncode == 0
     assert runs["up"].stdout.startswith("OCPP OK - ocpp1.6 BootNotification Accepted")
+    assert runs["up"].stderr == ""
     assert runs["down"].returncode == 2
-    assert runs["down"].stdout.startswith("OCPP CRITICAL - connect failed")
+    assert runs["down"].stderr.startswith("OCPP CRITICAL - connect failed")
+    assert runs["down"].stderr.count("\n") == 1
+    assert runs["down"].stdout == ""
     assert kuma.requests == []
 
 
@@ -183,8 +191,8 @@ def test_systemd_units_pass_systemd_analyze_verify(tmp_path: Any) -> None:
         handle.write("#!/bin/sh\n")
     os.chmod(shim, 0o755)
     units = []
-    for name in ("ocpp-probe.service", "ocpp-probe-once.service", "ocpp-probe-once.timer",
-                 "ocpp-probe-serve.service"):
+    for name in ("ocpp-probe.service", "ocpp-probe-station.service", "ocpp-probe-once.service",
+                 "ocpp-probe-once.timer", "ocpp-probe-serve.service"):
         with open(example("systemd", name)) as handle:
             text = handle.read()
         # verify insists that ExecStart's binary exists: point it at a stand-in, nothing else changes.
@@ -216,6 +224,89 @@ def test_systemd_loop_unit_runs_the_loop_and_the_timer_starts_the_oneshot() -> N
     serve = unit("ocpp-probe-serve.service")
     assert serve["Service"]["ExecStart"] == "/usr/local/bin/ocpp-probe serve --config /etc/ocpp-probe/serve.toml"
     assert serve["Service"]["ExecReload"] == "/bin/kill -HUP $MAINPID"
+    # Bad settings (exit 3) are never fixed by a restart.
+    assert loop["Service"]["Restart"] == "on-failure"
+    assert loop["Service"]["RestartPreventExitStatus"] == "3"
+    assert once["Service"]["RestartPreventExitStatus"] == "3"
+    assert (serve["Service"]["Restart"], serve["Service"]["RestartPreventExitStatus"]) == ("on-failure", "3")
+    # The one-shot unit is hardened exactly as the loop unit.
+    hardening = {
+        "DynamicUser", "NoNewPrivileges", "CapabilityBoundingSet", "SystemCallArchitectures",
+        "LockPersonality",
+    } | {key for key in loop["Service"] if key.startswith(("Protect", "Private", "Restrict"))}
+    hardening.discard("RestartPreventExitStatus")
+    assert len(hardening) >= 15
+    assert {key: once["Service"].get(key) for key in hardening} == {
+        key: loop["Service"][key] for key in hardening
+    }
+
+
+STATION_ENV = [("kuma", "station.env.example"), ("systemd", "ocpp-probe-station.env.example")]
+
+
+@pytest.mark.parametrize("path", STATION_ENV)
+def test_station_environment_files_are_valid_station_settings(path: tuple[str, str]) -> None:
+    values = env_file(example(*path))
+    assert set(values) <= KNOWN_ENV
+    settings = check_settings_from(values)
+    assert settings.identity == "KUMA-STATION-1"  # not the loop examples' identity
+    options = run_options_from({**values, "PROBE_HOLD": "true", "PROBE_EVERY": "60"}, OutputFormat.TEXT, None)
+    assert options.hold and options.ping_interval_s == 30
+    assert options.push is not None and options.push.display.endswith("/api/push/<redacted>")
+    assert settings.timeout_s + options.push_timeout_s < 60  # the station examples' interval
+
+
+def test_station_examples_offer_station_mode_next_to_the_loop() -> None:
+    import configparser
+
+    services = load_yaml("kuma", "compose.sidecar.yml")["services"]
+    station = services["ocpp-probe-station"]
+    assert station["image"] == services["ocpp-probe"]["image"]
+    assert station["profiles"] == ["station"]  # opt-in: `--profile station`
+    assert (station["command"], station["env_file"]) == (["--hold", "--every", "60"], "station.env")
+    assert "profiles" not in services["ocpp-probe"]
+    unit = configparser.RawConfigParser(strict=False)
+    unit.read(example("systemd", "ocpp-probe-station.service"))
+    assert unit["Service"]["ExecStart"] == "/usr/local/bin/ocpp-probe --hold --every 60"
+    assert unit["Service"]["EnvironmentFile"] == "/etc/ocpp-probe/ocpp-probe-station.env"
+
+
+def test_the_station_example_runs_as_written(tmp_path: Any) -> None:
+    """The compose command and station.env, pointed at a real CSMS and Kuma stand-in."""
+    from .peers.ocpp_lib_csms import OcppLibCsms
+
+    command = load_yaml("kuma", "compose.sidecar.yml")["services"]["ocpp-probe-station"]["command"]
+    values = env_file(example("kuma", "station.env.example"))
+    with OcppLibCsms() as csms, KumaReceiver(("T0K",)) as kuma:
+        values.update(WS_URL=csms.url("KUMA-STATION-1"), KUMA_PUSH_URL=kuma.url())
+        out_path = os.path.join(tmp_path, "out")
+        with open(out_path, "w") as out_file:
+            process = subprocess.Popen(
+                [sys.executable, PROBE, *command], env={"PATH": os.environ["PATH"], "PYTHONPATH": ROOT, **values},
+                stdout=out_file, stderr=subprocess.PIPE, text=True,
+            )
+            try:
+                for _ in range(100):  # the first check runs at once; the next one is 60 s away
+                    if os.path.getsize(out_path):
+                        break
+                    time.sleep(0.05)
+            finally:
+                process.send_signal(signal.SIGTERM)
+                _, err = process.communicate(timeout=10)
+        with open(out_path) as handle:
+            out = handle.read()
+        for _ in range(50):
+            if csms.seen.closes:
+                break
+            time.sleep(0.05)
+        seen = (list(csms.seen.actions), list(csms.seen.closes))
+    assert process.returncode == 0, err
+    assert seen == (["BootNotification", "Heartbeat"], [1001])
+    assert [request.one("status") for request in kuma.requests] == ["up"]
+    assert "Z OCPP OK - ocpp1.6 BootNotification Accepted, Heartbeat RTT " in out
+    assert "[held 0.0s, 0 reconnects]" in out
+    assert err.splitlines()[0].endswith("Heartbeat every 60 s, ping every 30 s, pushing to "
+                                        f"http://127.0.0.1:{kuma.port}/api/push/<redacted>")
 
 
 def test_cron_lines_have_schedule_user_and_probe_command() -> None:
@@ -230,6 +321,8 @@ def test_cron_lines_have_schedule_user_and_probe_command() -> None:
         assert ". /etc/ocpp-probe/ocpp-probe.env" in fields[6] and "ocpp-probe --timeout 40" in fields[6]
         assert "%" not in fields[6]  # cron would turn it into a newline
     assert "--format prometheus --output /var/lib/prometheus/node-exporter/ocpp.prom" in jobs[1]
+    # Debian's textfile directory is root's: the example says how the probe's user may write.
+    assert "setfacl -m u:ocpp-probe:rwx /var/lib/prometheus/node-exporter" in "\n".join(lines)
 
 
 def test_prometheus_examples_match_the_serve_config_and_the_metric_names() -> None:

@@ -21,6 +21,7 @@ from ocpp_probe.settings import check_settings_from
 from .conftest import PROBE, ROOT
 from .peers.kuma_receiver import KumaReceiver
 from .peers.ocpp_lib_csms import OcppLibCsms
+from .result_schema import validated
 
 TOKEN = "loop-T0KEN"
 
@@ -78,7 +79,7 @@ class LoopProcess:
 
     def documents(self) -> list[dict[str, Any]]:
         with open(self.out_path) as handle:
-            return [json.loads(line) for line in handle.read().splitlines() if line.endswith("}")]
+            return [validated(json.loads(line)) for line in handle.read().splitlines() if line.endswith("}")]
 
     def stderr(self) -> str:
         with open(self.err_path) as handle:
@@ -158,13 +159,15 @@ def test_loop_rides_out_csms_and_kuma_outages_and_stops_on_sigterm(tmp_path: Any
     assert "OK" in verdicts[first_down:]  # down, then up again
     down = [doc for doc in documents if doc["verdict"] == "CRITICAL"]
     assert {doc["failed_step"] for doc in down} <= {"connect", "upgrade"}
+    # The CSMS stopped (refused), or went away in the middle of a handshake (closed).
+    assert {doc["failure_kind"] for doc in down} <= {"refused", "closed"}
     # Never two checks at once: each started after the previous one ended (ms resolution).
     for before, after in zip(documents, documents[1:]):
         assert _epoch(before["started_at"]) + before["total_ms"] / 1000 <= _epoch(after["started_at"]) + 0.002
     pushed = [doc["push"]["ok"] for doc in documents]
     assert False in pushed and pushed[-1] is True  # failed during the outage, fine after
     stderr = loop.stderr()
-    assert "failed: cannot reach Kuma: [Errno 111] Connection refused" in stderr
+    assert f"failed: cannot reach Kuma: connection refused by 127.0.0.1:{kuma_port}\n" in stderr
     assert stderr.splitlines()[-1] == f"ocpp-probe: stopped by SIGTERM after {len(documents)} checks"
     assert TOKEN not in stderr
 
@@ -205,6 +208,8 @@ def test_bad_settings_end_the_loop_with_unknown_at_once() -> None:
     run = probe_in_process(["--every", "5"], {})
     assert run.code == 3
     assert run.stdout.startswith("OCPP UNKNOWN - config failed: WS_URL: is required")
+    json_run = probe_in_process(["--every", "5", "--json"], {})
+    assert (json_run.code, json_run.doc["failed_step"], json_run.doc["failure_kind"]) == (3, "config", "config")
 
 
 def test_loop_with_prometheus_format_needs_an_output_file() -> None:
@@ -212,7 +217,7 @@ def test_loop_with_prometheus_format_needs_an_output_file() -> None:
 
     run = probe_in_process(["--every", "5", "--format", "prometheus", "--demo"])
     assert run.code == 3
-    assert 'ocpp_probe_failed_step{target="",step="config"} 1' in run.stdout
+    assert 'ocpp_probe_failed_step{target="",step="config",kind="config"} 1' in run.stdout
     json_run = probe_in_process(["--every", "soon", "--json", "--demo"])
     assert json_run.code == 3
     assert json_run.doc["reason"] == "PROBE_EVERY: must be a number of seconds, got 'soon'"

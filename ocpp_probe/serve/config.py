@@ -14,16 +14,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import registry
+from ..httpclient import proxy_variables
 from ..settings import CheckSettings, ConfigError, check_settings_from
 from .modules import ALLOW_KEYS, Module, module_from
 
-DEFAULT_LISTEN = "127.0.0.1:9477"
+DEFAULT_LISTEN = registry.PROBE_LISTEN.default or ""
 # Checks running at once, all targets together: bounds threads, sockets and memory.
-DEFAULT_MAX_CONCURRENT = 64
+DEFAULT_MAX_CONCURRENT = int(registry.MAX_CONCURRENT.default or 0)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-# Proxy variables come from the server's environment, as they would for the CLI.
-_INHERITED = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy",
-              "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy")
 
 
 class ServeConfigError(Exception):
@@ -50,10 +49,7 @@ class ServeConfig:
 
 def check_setting_names() -> frozenset[str]:
     """Every environment name of a check setting (run options such as KUMA_* excluded)."""
-    from ..cli import OPTIONS
-
-    run_only = {"KUMA_PUSH_URL", "KUMA_PUSH_TIMEOUT", "KUMA_PUSH_WARNING_DOWN", "PROBE_EVERY"}
-    return frozenset(option.env for option in OPTIONS if option.env not in run_only)
+    return frozenset(setting.env for setting in registry.in_scope(registry.CHECK) if setting.env)
 
 
 def _text(value: Any, where: str) -> str:
@@ -67,7 +63,8 @@ def _text(value: Any, where: str) -> str:
 def _values(table: Mapping[str, Any], environ: Mapping[str, str], where: str,
             skip: tuple[str, ...] = ()) -> dict[str, str]:
     known = check_setting_names()
-    values = {key: environ[key] for key in _INHERITED if key in environ}
+    # Proxy variables come from the server's environment, as they would for the CLI.
+    values = proxy_variables(environ)
     for key, value in table.items():
         if key in skip:
             continue

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from ..failures import FailureKind
+from ..redact import redact_url
 from ..result import CheckResult, Verdict
 from ..settings import CheckSettings
 from ..trace import Tracer
@@ -60,7 +61,7 @@ def timeout_result(settings: CheckSettings, waited_s: float) -> CheckResult:
     """The answer for a request whose deadline came before the shared check's end."""
     return CheckResult(
         verdict=Verdict.CRITICAL,
-        target=settings.url,
+        target=redact_url(settings.url),
         ocpp_version=settings.version.value,
         failure_kind=FailureKind.TIMEOUT,
         reason=f"no result within this request's {waited_s:g} s: a check of this target "
@@ -131,7 +132,12 @@ class ProbeService:
         finally:
             verdict = result.verdict.name if result else "UNKNOWN"
             labels = (("module", job.module),) if job.module else (("target", job.label),)
-            self.metrics.probe_finished(labels, verdict)
+            # No result means the checker itself raised: a probe bug, counted as such.
+            kind = (
+                "internal" if result is None
+                else result.failure_kind.value if result.failure_kind else None
+            )
+            self.metrics.probe_finished(labels, verdict, kind)
             if result is not None:
                 flight.record = self.history.add(job.key, job.label, job.module, result, trace.lines,
                                                  settings)
