@@ -162,7 +162,7 @@ def test_loop_stops_with_exit_0(
     after the current report, exit 0, nothing left."""
     report = runner.base / "loop.json"
     proc, tmpdir = runner.start(
-        ["--json", "--every", "1", "--output", str(report)], env={"WS_URL": demo_csms.url("CP-LOOP")}
+        ["--json", "--every", "10", "--output", str(report)], env={"WS_URL": demo_csms.url("CP-LOOP")}
     )
     try:
         assert wait_for(report.exists, timeout=120), "no report from the loop"
