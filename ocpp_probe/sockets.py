@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import errno
 import socket
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .deadline import Deadline, DeadlineExceeded
 
@@ -55,20 +55,6 @@ class _DeadlineIO:
 
 class DeadlineSocket(_DeadlineIO, socket.socket):
     pass
-
-
-if TYPE_CHECKING:
-    from .tls_socket import DeadlineSSLSocket as DeadlineSSLSocket
-
-
-def __getattr__(name: str) -> object:
-    # DeadlineSSLSocket lives in tls_socket.py, so that a ws:// check never loads
-    # ssl and OpenSSL; this keeps `from .sockets import DeadlineSSLSocket` working.
-    if name == "DeadlineSSLSocket":
-        from .tls_socket import DeadlineSSLSocket
-
-        return DeadlineSSLSocket
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 _ERRNO_MEANINGS = {
