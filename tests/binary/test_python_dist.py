@@ -90,7 +90,7 @@ def test_metadata_says_what_people_search_for(dist: Path) -> None:
     classifiers = meta.get_all("Classifier") or []
     assert "Topic :: System :: Monitoring" in classifiers
     assert supported_pythons(dist) == ["3.9", "3.10", "3.11", "3.12", "3.13"]
-    assert meta.get_payload().startswith("# ocpp-probe\n")  # the README is the description
+    assert str(meta.get_payload()).startswith("# ocpp-probe\n")  # the README is the description
 
 
 def supported_pythons(dist: Path) -> list[str]:
