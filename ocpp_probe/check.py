@@ -31,7 +31,7 @@ from .settings import CheckSettings, ConfigError
 from .sockets import DeadlineSocket, DeadlineSSLSocket
 from .tls import client_context
 from .trace import Tracer
-from .upgrade import basic_token
+from .upgrade import basic_token, basic_token_bytes
 
 # The close handshake is a courtesy after the verdict is known; it gets little time.
 CLOSE_BUDGET_S = 1.0
@@ -217,6 +217,8 @@ def _redactor(settings: CheckSettings) -> Redactor:
     secrets: list[str | None] = []
     if settings.password is not None:
         secrets += [settings.password, basic_token(settings.identity, settings.password)]
+        if settings.password_hex:
+            secrets.append(basic_token_bytes(settings.identity, bytes.fromhex(settings.password)))
     if settings.proxy is not None and settings.proxy.authorization:
         token = settings.proxy.authorization.split(" ", 1)[-1]
         credentials = base64.b64decode(token).decode("utf-8", "replace")

@@ -42,6 +42,9 @@ OPTIONS: list[Option] = [
     ),
     Option("--password", "OCPP_PASSWORD", "Basic auth password (prefer the env or a file)", "TEXT"),
     Option("--password-file", "OCPP_PASSWORD_FILE", "file holding the Basic auth password", "PATH"),
+    Option(
+        "--password-hex", "OCPP_PASSWORD_HEX", "the password is a 1.6 AuthorizationKey in hex: send its bytes"
+    ),
     Option("--ca-file", "TLS_CA_FILE", "CA bundle to trust for the CSMS certificate", "PATH"),
     Option("--cert-file", "TLS_CERT_FILE", "client certificate (PEM), security profile 3", "PATH"),
     Option("--key-file", "TLS_KEY_FILE", "client private key (PEM)", "PATH"),
@@ -66,6 +69,7 @@ exit codes: 0 OK, 1 WARNING, 2 CRITICAL (the check failed), 3 UNKNOWN (bad setti
 A failed push to Kuma makes the exit code at least 1 (the verdict itself is kept).
 With --every the process runs until SIGTERM/SIGINT, then exits 0.
 `ocpp-probe serve --config FILE` runs the HTTP probe server (see `serve --help`).
+`ocpp-probe diagnose ...` says layer by layer what is wrong and what to change.
 Every option can also be set by the environment variable shown in its help; a flag
 wins over its variable. HTTPS_PROXY/HTTP_PROXY/NO_PROXY are honoured as curl does.
 """
@@ -156,6 +160,10 @@ def _main(
         from .serve.command import serve_main
 
         return serve_main(argv[1:], env, out, err)
+    if argv[:1] == ["diagnose"]:
+        from .diagnose.command import diagnose_main
+
+        return diagnose_main(argv[1:], env, out, err)
     parser = build_parser()
     as_json = OutputFormat.JSON if "--json" in argv else OutputFormat.TEXT
     try:

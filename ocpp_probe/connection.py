@@ -24,12 +24,14 @@ from .upgrade import (
     MAX_HEAD_BYTES,
     UpgradeRefused,
     basic_authorization,
+    basic_token_bytes,
     build_request,
     head_end,
     host_header,
     judge_response,
     new_key,
     parse_head,
+    password_bytes,
     redacted_request,
 )
 
@@ -238,7 +240,9 @@ def upgrade(
 ) -> Upgraded:
     key = new_key()
     authorization = (
-        basic_authorization(settings.identity, settings.password)
+        "Basic " + basic_token_bytes(settings.identity, password_bytes(settings.password, True))
+        if settings.password is not None and settings.password_hex
+        else basic_authorization(settings.identity, settings.password)
         if settings.password is not None
         else None
     )

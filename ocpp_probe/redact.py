@@ -32,6 +32,7 @@ def _forms(secret: str) -> set[str]:
 
 class Redactor:
     def __init__(self, secrets: Iterable[str | None]) -> None:
+        self.secrets = [secret for secret in secrets if secret]
         forms: set[str] = set()
         for secret in secrets:
             if secret:

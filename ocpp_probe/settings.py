@@ -62,6 +62,8 @@ class CheckSettings:
     timeout_s: float = DEFAULT_TIMEOUT_S
     response_timeout_s: float = DEFAULT_RESPONSE_TIMEOUT_MS / 1000
     password: str | None = field(default=None, repr=False)
+    # OCPP 1.6 AuthorizationKey given as hex: the decoded bytes are the Basic password.
+    password_hex: bool = False
     ca_file: str | None = None
     cert_file: str | None = None
     key_file: str | None = None
@@ -128,6 +130,17 @@ def _read_password_file(path: str) -> str:
     if not password:
         raise ConfigError("OCPP_PASSWORD_FILE", f"{path} is empty")
     return password
+
+
+def _check_hex_password(password: str | None) -> None:
+    if password is None:
+        raise ConfigError("OCPP_PASSWORD_HEX", "is set but no password is (OCPP_PASSWORD)")
+    try:
+        bytes.fromhex(password)
+    except ValueError:
+        raise ConfigError(
+            "OCPP_PASSWORD_HEX", "needs a password of hexadecimal digit pairs"
+        ) from None
 
 
 def _endpoint(values: Mapping[str, str]) -> tuple[urllib.parse.SplitResult, str, str]:
@@ -265,6 +278,10 @@ def check_settings_from(values: Mapping[str, str]) -> CheckSettings:
         # Passwords are taken as given: leading or trailing spaces may be part of one.
         password = values.get("OCPP_PASSWORD") or None
 
+    password_hex = parse_bool(values, "OCPP_PASSWORD_HEX")
+    if password_hex:
+        _check_hex_password(password)
+
     ca_file = _readable_file(values, "TLS_CA_FILE")
     cert_file = _readable_file(values, "TLS_CERT_FILE")
     key_file = _readable_file(values, "TLS_KEY_FILE")
@@ -299,6 +316,7 @@ def check_settings_from(values: Mapping[str, str]) -> CheckSettings:
         timeout_s=timeout_s,
         response_timeout_s=response_timeout_s,
         password=password,
+        password_hex=password_hex,
         ca_file=ca_file,
         cert_file=cert_file,
         key_file=key_file,

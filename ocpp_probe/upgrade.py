@@ -77,6 +77,15 @@ def basic_token(user: str, password: str) -> str:
     return base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
 
 
+def password_bytes(password: str, password_hex: bool) -> bytes:
+    """The Basic password as sent: UTF-8, or the decoded bytes of a hex AuthorizationKey."""
+    return bytes.fromhex(password) if password_hex else password.encode()
+
+
+def basic_token_bytes(user: str, password: bytes) -> str:
+    return base64.b64encode(user.encode() + b":" + password).decode("ascii")
+
+
 def basic_authorization(identity: str, password: str) -> str:
     """The Authorization value of OCPP security profiles 1 and 2.
 

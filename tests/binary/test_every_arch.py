@@ -80,3 +80,27 @@ def test_ocpp_library_csms_rejects_boot(runner):
     assert doc["boot"]["status"] == "Rejected"
     assert "Rejected" in doc["reason"]
     assert r.leftovers == []
+
+
+def test_diagnose_demo(runner):
+    r = runner.run(["diagnose", "--demo", "--json"])
+    doc = r.json()
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert doc["served_versions"] == ["ocpp1.6", "ocpp2.0.1", "ocpp2.1"]
+    assert (doc["ocpp"]["verdict"], doc["ocpp"]["subprotocol"]) == ("OK", "ocpp1.6")
+    assert doc["suggestions"] == []
+    assert r.leftovers == []
+
+
+def test_diagnose_wss_shows_the_presented_chain(runner, demo_csms, server_context, ca_file):
+    """The frozen interpreter (Debian's 3.11) must expose the chain the server presents."""
+    with TlsFront(server_context, demo_csms.address) as front:
+        r = runner.run(["diagnose", "--json"], env={"WS_URL": front.url(), "TLS_CA_FILE": str(ca_file)})
+    doc = r.json()
+    assert r.returncode == 0, r.stdout + r.stderr
+    tls = doc["tls"]
+    assert tls["chain_available"] is True
+    assert len(tls["chain"]) == 1 and "IP Address:127.0.0.1" in tls["chain"][0]["sans"]
+    assert (tls["missing_intermediate"], tls["ocpp_profile_ok"]) == (False, True)
+    assert tls["verifications"][0] == {"store": "TLS_CA_FILE", "ok": True, "detail": "verified"}
+    assert r.leftovers == []
