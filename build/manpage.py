@@ -22,7 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ocpp_probe import __version__
-from ocpp_probe.cli import EPILOG, build_parser
+from ocpp_probe.cli import EPILOG, OPTIONS, build_parser
+from ocpp_probe.diagnose.command import build_parser as diagnose_parser
 from ocpp_probe.serve.command import _parser as serve_parser
 
 ENV_TWIN = re.compile(r"\s*\[([A-Z][A-Z0-9_]*)\]$")
@@ -58,9 +59,11 @@ def option_entries(parser: argparse.ArgumentParser) -> list[tuple[str, str, str 
     return entries
 
 
-def options_section(parser: argparse.ArgumentParser) -> list[str]:
+def options_section(parser: argparse.ArgumentParser, skip_check_options: bool = False) -> list[str]:
     lines = []
     for flags, help_text, env in option_entries(parser):
+        if skip_check_options and env in {option.env for option in OPTIONS}:
+            continue  # described once, under OPTIONS
         lines += [".TP", flags, roff(help_text) + "."]
         if env:
             lines.append(f"Environment: \\fB{roff(env)}\\fR.")
@@ -70,6 +73,7 @@ def options_section(parser: argparse.ArgumentParser) -> list[str]:
 def page(date: str) -> str:
     check = build_parser()
     serve = serve_parser()
+    diagnose = diagnose_parser()
     envs = sorted({env for _, _, env in option_entries(check) + option_entries(serve) if env})
     lines = [
         f'.TH OCPP\\-PROBE 1 "{date}" "ocpp\\-probe {roff(__version__)}" "User Commands"',
@@ -82,6 +86,9 @@ def page(date: str) -> str:
         ".br",
         ".B ocpp\\-probe serve",
         "\\fB\\-\\-config\\fR \\fIFILE\\fR [\\fIOPTION\\fR]...",
+        ".br",
+        ".B ocpp\\-probe diagnose",
+        "[\\fIOPTION\\fR]...",
         ".SH DESCRIPTION",
         roff(check.description or ""),
         ".PP",
@@ -97,6 +104,11 @@ def page(date: str) -> str:
         ".SH SERVE MODE",
         roff(serve.description or ""),
         *options_section(serve),
+        ".SH DIAGNOSE",
+        roff(diagnose.description or ""),
+        ".PP",
+        "The settings of the check (OPTIONS above) apply; besides them:",
+        *options_section(diagnose, skip_check_options=True),
         ".SH ENVIRONMENT",
         "Each of these is the twin of the option named above:",
         ".PP",
