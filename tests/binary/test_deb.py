@@ -57,6 +57,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             for suite in (("bookworm", "bullseye") if arch == "amd64" else ("bookworm",))
         ]
         metafunc.parametrize("target", targets, ids=[f"{a}-{s}" for a, s in targets], scope="session")
+    if "apt_target" in metafunc.fixturenames:
+        suites = ["bookworm", "bullseye"] if "amd64" in selected_arches(metafunc.config) else []
+        metafunc.parametrize("apt_target", suites)
 
 
 @pytest.fixture(scope="session")
@@ -244,3 +247,15 @@ def test_remove_then_purge_leaves_only_what_policy_allows(
     # systemctl enable made multi-user.target.wants in this minimal root; the
     # purge removed the links and the directory they were the only thing in.
     assert left == set(), sorted(left)
+
+
+def test_apt_install_of_the_file_as_the_readme_says(
+    apt_target: str, debs: dict[str, Path], tmp_path: Path
+) -> None:
+    """`apt install ./x.deb` also pulls what the package recommends (ca-certificates, from
+    the Debian mirror). In the amd64 roots only: apt's part does not depend on the CPU."""
+    fresh = DebRoot(pristine_root(apt_target, "amd64"), tmp_path / "root")
+    package = fresh.put(debs["amd64"])
+    fresh.ok(f"apt-get install -y -q {package}", timeout=600)
+    assert fresh.ok("dpkg-query -W -f='${Status}' ocpp-probe ca-certificates") == "install ok installed" * 2
+    assert fresh.ok("ocpp-probe --version").strip() == f"ocpp-probe {ocpp_probe.__version__}"
