@@ -3,9 +3,9 @@
 # Shared by build/ci-binaries.sh and tests/run.sh so the two cannot drift.
 set -euo pipefail
 need=()
-# lintian and man-db check the .debs (tests/binary/test_deb.py).
+# lintian and man-db check the .debs, systemd-container boots them (tests/binary/test_deb*.py).
 for pkg in qemu-user-static binfmt-support debootstrap binutils patchelf musl-tools \
-           python3 python3-venv libpython3.11 util-linux haproxy lintian man-db; do
+           python3 python3-venv libpython3.11 util-linux haproxy lintian man-db systemd-container; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

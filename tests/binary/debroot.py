@@ -16,9 +16,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from .conftest import REPO
-
-DEB_ARCH = {"amd64": "amd64", "arm64": "arm64", "armv7": "armhf"}
+from .conftest import DEB_ARCH, REPO
 
 _MOUNT_AND_RUN = r"""
 set -e

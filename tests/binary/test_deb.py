@@ -5,8 +5,7 @@ dpkg -i into a fresh minimal Debian root of its architecture (bookworm; bullseye
 too for amd64), arm64 and armhf under QEMU user emulation, where the probe must
 run, the root's own systemd-analyze must accept the installed units, nothing may
 be enabled, and remove + purge must leave only what Debian policy allows.
-Not covered here (no systemd as PID 1 on the test machine): starting the units,
-their sandboxing (DynamicUser, SystemCallFilter, ...) at run time.
+The units running under systemd (amd64 only) are test_deb_systemd.py.
 """
 
 from __future__ import annotations
@@ -60,22 +59,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "apt_target" in metafunc.fixturenames:
         suites = ["bookworm", "bullseye"] if "amd64" in selected_arches(metafunc.config) else []
         metafunc.parametrize("apt_target", suites)
-
-
-@pytest.fixture(scope="session")
-def debs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The .deb of each architecture under test, built by build/deb.sh from dist/."""
-    out = tmp_path_factory.mktemp("debs")
-    made: dict[str, Path] = {}
-    for arch in selected_arches(request.config):
-        require_binary(arch)
-        subprocess.run(
-            ["bash", str(REPO / "build" / "deb.sh"), "--out", str(out), arch],
-            check=True,
-            env={**os.environ, "PYTHON": sys.executable},
-        )
-        made[arch] = out / f"ocpp-probe_{VERSION}_{DEB_ARCH[arch]}.deb"
-    return made
 
 
 @pytest.fixture(scope="session")
