@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Debian packages the binary builds and their tests need; installs the missing ones.
 # Shared by build/ci-binaries.sh and tests/run.sh so the two cannot drift.
+# prometheus (with promtool) and chromium are for serve mode's tests: alert rule
+# unit tests, a real Prometheus scraping serve mode, the status page in a browser.
 set -euo pipefail
 need=()
 # lintian and man-db check the .debs, systemd-container boots them (tests/binary/test_deb*.py).
 for pkg in qemu-user-static binfmt-support debootstrap binutils patchelf musl-tools \
-           python3 python3-venv libpython3.11 util-linux haproxy lintian man-db systemd-container; do
+           python3 python3-venv libpython3.11 util-linux haproxy \
+           prometheus chromium lintian man-db systemd-container; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -199,7 +199,21 @@ def _facts(sock: ssl.SSLSocket, verified: bool) -> TlsFacts:
         cert_not_after=not_after,
         cert_days_left=days_left,
         verified=verified,
+        chain_not_after=_chain_not_after(sock),
     )
+
+
+def _chain_not_after(sock: ssl.SSLSocket) -> float | None:
+    """Earliest notAfter of the presented chain, as blackbox_exporter's
+    probe_ssl_earliest_cert_expiry. Only the private _sslobj.get_unverified_chain()
+    (3.10+) gives certificates with a parsed notAfter; without it there is no value."""
+    try:
+        chain = sock._sslobj.get_unverified_chain()  # type: ignore[attr-defined]
+        times = [float(ssl.cert_time_to_seconds(str(cert.get_info()["notAfter"])))
+                 for cert in chain or ()]
+    except Exception:  # missing API or an unparsable date: degrade, never fail the check
+        return None
+    return min(times) if times else None
 
 
 def start_tls(

@@ -66,6 +66,9 @@ class TlsFacts:
     cert_not_after: float | None = None  # epoch seconds of the leaf's notAfter
     cert_days_left: float | None = None
     verified: bool = True  # False when the user switched verification off
+    # Earliest notAfter among the certificates the CSMS presented (leaf and intermediates);
+    # None when the Python build cannot list the chain.
+    chain_not_after: float | None = None
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -19,6 +20,7 @@ from ocpp_probe.demo import DemoCsms
 from ocpp_probe.reporters.prometheus import result_families
 from ocpp_probe.runner import OutputFormat, run_options_from
 from ocpp_probe.serve.config import load_config
+from ocpp_probe.serve.exposition import blackbox_families
 from ocpp_probe.settings import check_settings_from
 
 from .conftest import PROBE, ROOT
@@ -181,7 +183,8 @@ def test_systemd_units_pass_systemd_analyze_verify(tmp_path: Any) -> None:
         handle.write("#!/bin/sh\n")
     os.chmod(shim, 0o755)
     units = []
-    for name in ("ocpp-probe.service", "ocpp-probe-once.service", "ocpp-probe-once.timer"):
+    for name in ("ocpp-probe.service", "ocpp-probe-once.service", "ocpp-probe-once.timer",
+                 "ocpp-probe-serve.service"):
         with open(example("systemd", name)) as handle:
             text = handle.read()
         # verify insists that ExecStart's binary exists: point it at a stand-in, nothing else changes.
@@ -210,6 +213,9 @@ def test_systemd_loop_unit_runs_the_loop_and_the_timer_starts_the_oneshot() -> N
     assert (once["Service"]["Type"], once["Service"]["ExecStart"]) == ("oneshot", "/usr/local/bin/ocpp-probe")
     timer = unit("ocpp-probe-once.timer")
     assert timer["Timer"]["OnUnitActiveSec"] == "30s"
+    serve = unit("ocpp-probe-serve.service")
+    assert serve["Service"]["ExecStart"] == "/usr/local/bin/ocpp-probe serve --config /etc/ocpp-probe/serve.toml"
+    assert serve["Service"]["ExecReload"] == "/bin/kill -HUP $MAINPID"
 
 
 def test_cron_lines_have_schedule_user_and_probe_command() -> None:
@@ -238,8 +244,18 @@ def test_prometheus_examples_match_the_serve_config_and_the_metric_names() -> No
     relabel = ocpp["relabel_configs"]
     assert relabel[0] == {"source_labels": ["__address__"], "target_label": "__param_target"}
     assert relabel[-1]["replacement"] == config.listen
-    names = {family.name for family in result_families(passing_result())}
+    modules = load_yaml("prometheus", "prometheus.yml")["scrape_configs"][1]
+    assert modules["job_name"] == "ocpp-modules"
+    assert [r.get("target_label") for r in modules["relabel_configs"]] == [
+        "__param_target", "__param_module", "instance", "__address__"]
+    for group in load_yaml("prometheus", os.path.join("targets", "csms.yml")):
+        module = config.modules[group["labels"]["module"]]
+        for url in group["targets"]:
+            module.settings_for(url)  # every discovered URL is allowed by its module
+    result = passing_result()
+    names = {family.name for family in [*result_families(result), *blackbox_families(result)]}
+    used = set()
     for group in load_yaml("prometheus", "ocpp-probe.rules.yml")["groups"]:
         for rule in group["rules"]:
-            metric = rule["expr"].split()[0]
-            assert metric in names, metric
+            used |= set(re.findall(r"\b((?:ocpp_)?probe_[a-z_]+)", rule["expr"]))
+    assert used and used <= names, used - names

@@ -145,3 +145,21 @@ def test_json_shorthand_and_format_flag_are_exclusive() -> None:
     run = probe_in_process(["--demo", "--json", "--format", "text"])
     assert run.code == 3
     assert "not allowed with argument" in run.doc["reason"]
+
+
+def test_every_exposition_carries_when_its_check_ran() -> None:
+    from dataclasses import replace
+
+    stamped = replace(passing_result(), started_at="2026-01-02T03:04:05.250Z")
+    samples, types = parse(render_prometheus(stamped))
+    assert samples[("ocpp_probe_last_run_timestamp_seconds", ())] == 1767323045.25
+    assert types["ocpp_probe_last_run_timestamp_seconds"] == "gauge"
+
+
+def test_chain_expiry_degrades_to_none_without_the_private_chain_api() -> None:
+    from ocpp_probe.connection import _chain_not_after
+
+    class NoChain:
+        _sslobj = None  # e.g. a Python build whose SSL object lacks get_unverified_chain
+
+    assert _chain_not_after(NoChain()) is None  # type: ignore[arg-type]

@@ -72,6 +72,6 @@ def test_json_document_carries_every_fact() -> None:
     assert doc["clock_offset_s"] == -0.25
     assert doc["tls"] == {
         "version": "TLSv1.3", "cipher": "TLS_AES_256_GCM_SHA384",
-        "cert_not_after": 1.9e9, "cert_days_left": 200.0, "verified": True,
+        "cert_not_after": 1.9e9, "cert_days_left": 200.0, "verified": True, "chain_not_after": None,
     }
     assert doc["boot"] == {"status": "Accepted", "interval_s": 300, "current_time": "2025-01-01T00:00:00Z", "reason_code": None}

@@ -69,9 +69,10 @@ def black_hole() -> Iterator[str]:
 
 
 @contextmanager
-def server(targets: dict[str, dict[str, Any]], max_concurrent: int = 8) -> Iterator[str]:
+def server(targets: dict[str, dict[str, Any]], max_concurrent: int = 8,
+           modules: dict[str, dict[str, Any]] | None = None) -> Iterator[str]:
     document = {"server": {"listen": "127.0.0.1:0", "max_concurrent": max_concurrent},
-                "targets": targets}
+                "targets": targets, "modules": modules or {}}
     running = RunningServer(parse_config(document, {}, "test.toml"))
     try:
         yield f"http://127.0.0.1:{running.port}"
@@ -158,29 +159,44 @@ def test_unhealthy_target_is_503_in_json_and_success_0_in_prometheus(peers: dict
 
 
 def test_bad_requests_get_a_reason_and_no_url_is_ever_probed() -> None:
-    with OcppLibCsms() as csms, server({"only": {"ws_url": csms.url()}}) as base:
+    modules = {"local": {"allow_hosts": ["*.example.com"], "allow_urls": ["ws://127.0.0.1:1/ocpp/X"]}}
+    with OcppLibCsms() as csms, server({"only": {"ws_url": csms.url()}}, modules=modules) as base:
+        url = csms.url()
         cases = {
-            "/probe": (400, "missing ?target=NAME"),
-            "/probe?target=nope": (404, "unknown target 'nope'"),
-            f"/probe?target={csms.url()}": (404, f"unknown target '{csms.url()}'"),
-            f"/probe?target=only&url={csms.url()}": (400, "unknown parameter 'url': only target and "
-                                                     "format are accepted; targets and their URLs "
-                                                     "come from the config file"),
+            "/probe": (400, "missing ?target=NAME (or module=NAME&target=URL)"),
+            "/probe?target=nope": (404, "unknown target 'nope'; a URL needs module=NAME"),
+            f"/probe?target={url}": (404, f"unknown target '{url}'; a URL needs module=NAME"),
+            f"/probe?target=only&url={url}": (400, "unknown parameter 'url': only target, module, "
+                                              "format and debug are accepted"),
             "/probe?target=only&target=only": (400, "target given twice"),
             "/probe?target=only&format=xml": (400, "format must be json or prometheus"),
-            "/nothing-here": (404, "no such page; try /probe?target=NAME"),
+            "/probe?target=only&debug=yes": (400, "debug must be true or false"),
+            f"/probe?module=nope&target={url}": (404, "unknown module 'nope'"),
+            f"/probe?module=local&target={url}": (
+                403, f"module 'local' does not allow {url}: it matches none of its allow_urls, "
+                "allow_hosts or allow_url_regex"),
+            "/probe?module=local&target=http://csms.example.com/ocpp/X": (
+                400, "target: must start with ws:// or wss:// (scheme is http)"),
+            "/nothing-here": (404, "no such page; try /probe?target=NAME or /"),
         }
         for path, (status, reason) in cases.items():
             answer = get(base + path)
             assert (answer.status, answer.doc["reason"]) == (status, reason), path
-        posted = get(f"{base}/probe?target=only", method="POST")
-        assert (posted.status, posted.doc["reason"]) == (405, "only GET is supported")
+        for method in ("POST", "PUT", "DELETE", "OPTIONS", "PROPFIND"):
+            refused = get(f"{base}/probe?target=only", method=method)
+            assert (refused.status, refused.headers["Allow"]) == (405, "GET, HEAD"), method
+            assert refused.doc == {"error": "Method Not Allowed",
+                                   "reason": "only GET and HEAD are supported"}
+        head = get(f"{base}/probe?target=only&format=prometheus", method="HEAD")
+        assert (head.status, head.body) == (200, b"")
+        assert head.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
         assert csms.seen.identities == []  # nothing above reached the CSMS
         metrics, _ = parse(get(f"{base}/metrics").body.decode())
-    assert metrics[("ocpp_probe_serve_requests_total", (("code", "400"), ("path", "/probe")))] == 4
-    assert metrics[("ocpp_probe_serve_requests_total", (("code", "404"), ("path", "/probe")))] == 2
+    assert metrics[("ocpp_probe_serve_requests_total", (("code", "400"), ("path", "/probe")))] == 6
+    assert metrics[("ocpp_probe_serve_requests_total", (("code", "403"), ("path", "/probe")))] == 1
+    assert metrics[("ocpp_probe_serve_requests_total", (("code", "404"), ("path", "/probe")))] == 3
     assert metrics[("ocpp_probe_serve_requests_total", (("code", "404"), ("path", "other")))] == 1
-    assert metrics[("ocpp_probe_serve_requests_total", (("code", "405"), ("path", "other")))] == 1
+    assert metrics[("ocpp_probe_serve_requests_total", (("code", "405"), ("path", "other")))] == 5
     assert ("ocpp_probe_serve_probes_total", (("target", "only"), ("verdict", "OK"))) not in metrics
 
 
@@ -194,7 +210,7 @@ def test_server_metrics_count_checks_and_refusals_beyond_the_cap(peers: dict[str
         accepted = get(f"{base}/probe?target=lib16")
         samples, types = parse(get(f"{base}/metrics").body.decode())
     assert (refused.status, refused.headers["Retry-After"]) == (429, "1")
-    assert refused.doc["reason"] == "1 checks already running; retry later"
+    assert refused.doc["reason"] == "no check slot free: 1 checks running (max_concurrent 1); retry later"
     assert accepted.status == 200
     assert samples[("ocpp_probe_serve_probes_rejected_total", ())] == 1
     assert samples[("ocpp_probe_serve_probes_total", (("target", "hole"), ("verdict", "CRITICAL")))] == 1

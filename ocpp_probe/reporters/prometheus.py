@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from .. import __version__
 from ..result import CheckResult, Step, Verdict
@@ -61,6 +62,16 @@ def render_families(families: Iterable[Family]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def started_timestamp(result: CheckResult) -> float | None:
+    """When the check started, Unix time (from its UTC ISO 8601 started_at)."""
+    if not result.started_at:
+        return None
+    try:  # fromisoformat before 3.11 does not take "Z"
+        return datetime.fromisoformat(result.started_at.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
 def result_families(result: CheckResult, labels: Mapping[str, str] | None = None) -> list[Family]:
     base = tuple((labels or {}).items())
 
@@ -103,6 +114,10 @@ def result_families(result: CheckResult, labels: Mapping[str, str] | None = None
         Family("ocpp_probe_failed_step", "gauge",
                "The step at which the check failed (info-style, present only on failure)",
                one(1.0, ("step", result.failed_step.value)) if result.failed_step else ()),
+        Family("ocpp_probe_last_run_timestamp_seconds", "gauge",
+               "When the check that produced these values started, Unix time: its age "
+               "tells a stale textfile from a fresh one",
+               one(started_timestamp(result))),
         Family("ocpp_probe_info", "gauge",
                "OCPP version checked and subprotocol agreed (info-style, always 1)",
                one(1.0, ("ocpp_version", result.ocpp_version),

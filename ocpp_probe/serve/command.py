@@ -1,7 +1,9 @@
 """`ocpp-probe serve`: load the config, listen, serve until SIGTERM/SIGINT (exit 0).
 
 Exit 3 (UNKNOWN) when the config file or the listen address cannot be used, with
-the reason on stderr, as for any other setting of the probe.
+the reason on stderr, as for any other setting of the probe. SIGHUP reloads the
+config, as Prometheus and blackbox_exporter do; a bad new config is reported on
+stderr (and in ocpp_probe_serve_config_last_reload_successful) and the old one kept.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from ..check import run_check
 from ..result import Verdict
 from ..usage import PluginArgumentParser, UsageError
 from .config import ServeConfig, ServeConfigError, load_config
-from .handler import Checker, ProbeHandler, ProbeService
+from .handler import ProbeHandler
 from .metrics import ServerMetrics
+from .service import Checker, ProbeService
 
 UNKNOWN = Verdict.UNKNOWN.exit_code
 
@@ -28,15 +31,19 @@ UNKNOWN = Verdict.UNKNOWN.exit_code
 def _parser() -> argparse.ArgumentParser:
     parser = PluginArgumentParser(
         prog="ocpp-probe serve",
-        description="HTTP server for pull-style monitors: GET /probe?target=NAME runs one check "
-        "of a target from the config file (JSON, 200 healthy / 503 not; "
-        "&format=prometheus for metrics); GET /metrics has the server's own counters.",
+        description="HTTP server for pull-style monitors, in the manner of blackbox_exporter: "
+        "GET /probe?target=NAME checks a target of the config file, GET "
+        "/probe?module=NAME&target=URL checks a URL the module allows (JSON, 200 healthy / "
+        "503 not; &format=prometheus for metrics, &debug=true for the trace); GET / is a "
+        "status page, GET /metrics the server's own metrics. SIGHUP reloads the config.",
     )
-    parser.add_argument("--config", metavar="FILE", help="TOML config with [targets.NAME] [PROBE_CONFIG]")
+    parser.add_argument("--config", metavar="FILE", help="TOML config with [server], "
+                        "[targets.NAME] and [modules.NAME] [PROBE_CONFIG]")
     parser.add_argument("--listen", metavar="HOST:PORT", help="address to listen on, overrides "
                         "[server] listen (default 127.0.0.1:9477) [PROBE_LISTEN]")
     parser.add_argument("--max-concurrent", type=int, metavar="N",
-                        help="checks running at once; more get 429 (default 8)")
+                        help="checks running at once, all targets together (default 64); a quarter "
+                        "is kept for targets whose last check passed; beyond, 429")
     parser.add_argument("-v", "--verbose", action="store_true", help="log each request on stderr")
     return parser
 
@@ -52,6 +59,9 @@ def listen_address(text: str) -> tuple[str, int]:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True  # a check in flight must not hold up shutdown
+    # socketserver's default backlog of 5 drops connections when many scrapes arrive
+    # together, and the client's SYN retry costs it a second.
+    request_queue_size = 128
 
     def handle_error(self, request: object, client_address: object) -> None:
         import sys
@@ -68,9 +78,8 @@ class RunningServer:
     def __init__(self, config: ServeConfig, checker: Checker = run_check, verbose: bool = False) -> None:
         host, port = listen_address(config.listen)
         metrics = ServerMetrics()
-        handler = type("Handler", (ProbeHandler,), {
-            "service": ProbeService(config, metrics, checker), "verbose": verbose,
-        })
+        self.service = ProbeService(config, metrics, checker)
+        handler = type("Handler", (ProbeHandler,), {"service": self.service, "verbose": verbose})
         server_class = type("Server", (_Server,), {
             "address_family": socket.AF_INET6 if ":" in host else socket.AF_INET,
         })
@@ -90,6 +99,39 @@ class RunningServer:
         self._thread.join(5)
 
 
+def _load(path: str, env: Mapping[str, str], args: argparse.Namespace) -> ServeConfig:
+    config = load_config(path, env)
+    listen = args.listen or env.get("PROBE_LISTEN")
+    if listen:
+        config = replace(config, listen=listen)
+    if args.max_concurrent is not None:
+        if args.max_concurrent < 1:
+            raise ServeConfigError("--max-concurrent must be at least 1")
+        config = replace(config, max_concurrent=args.max_concurrent)
+    return config
+
+
+def reload(running: RunningServer, path: str, env: Mapping[str, str], args: argparse.Namespace,
+           err: TextIO) -> bool:
+    """Load the config again; on any error keep the old one and say why."""
+    old = running.service.config
+    try:
+        config = _load(path, env, args)
+    except ServeConfigError as exc:
+        running.metrics.reloaded(False)
+        err.write(f"ocpp-probe serve: reload failed, keeping the previous config: {exc}\n")
+        return False
+    if config.listen != old.listen:
+        err.write(f"ocpp-probe serve: listen changed to {config.listen}; it takes effect on "
+                  f"restart, still listening on {old.listen}\n")
+        config = replace(config, listen=old.listen)
+    running.service.reload(config)
+    running.metrics.reloaded(True)
+    err.write(f"ocpp-probe serve: config reloaded: {len(config.targets)} targets, "
+              f"{len(config.modules)} modules\n")
+    return True
+
+
 def serve_main(argv: Sequence[str], env: Mapping[str, str], out: TextIO, err: TextIO) -> int:
     try:
         args = _parser().parse_args(list(argv))
@@ -103,34 +145,42 @@ def serve_main(argv: Sequence[str], env: Mapping[str, str], out: TextIO, err: Te
         err.write("ocpp-probe serve: --config FILE (or PROBE_CONFIG) is required\n")
         return UNKNOWN
     try:
-        config = load_config(path, env)
-        listen = args.listen or env.get("PROBE_LISTEN")
-        if listen:
-            config = replace(config, listen=listen)
-        if args.max_concurrent is not None:
-            if args.max_concurrent < 1:
-                raise ServeConfigError("--max-concurrent must be at least 1")
-            config = replace(config, max_concurrent=args.max_concurrent)
+        config = _load(path, env, args)
         running = RunningServer(config, verbose=args.verbose)
     except ServeConfigError as exc:
         err.write(f"ocpp-probe serve: {exc}\n")
         return UNKNOWN
     stop = threading.Event()
+    wake = threading.Event()
     caught: list[str] = []
+    hangups: list[int] = []
 
     def on_signal(signum: int, frame: object) -> None:
         caught.append(signal.Signals(signum).name)
         stop.set()
+        wake.set()
+
+    def on_hangup(signum: int, frame: object) -> None:
+        hangups.append(signum)  # reloaded by the main loop, not inside the handler
+        wake.set()
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, on_hangup)
     host, _ = listen_address(config.listen)
     host = f"[{host}]" if ":" in host else host
+    names = ", ".join(sorted(config.targets)) or "none"
+    modules = ", ".join(sorted(config.modules)) or "none"
     err.write(f"ocpp-probe serve: listening on {host}:{running.port}, "
-              f"targets: {', '.join(sorted(config.targets))}\n")
+              f"targets: {names}, modules: {modules}\n")
     err.flush()
     try:
-        while not stop.wait(3600):
-            pass
+        while not stop.is_set():
+            wake.wait(3600)
+            wake.clear()
+            while hangups and not stop.is_set():
+                hangups.pop()
+                reload(running, path, env, args, err)
+                err.flush()
     finally:
         running.close()
         for signum, handler in previous.items():

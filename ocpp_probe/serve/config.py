@@ -1,10 +1,10 @@
-"""serve's configuration file: TOML with a [server] table and one table per target.
+"""serve's configuration file: TOML with a [server] table, named targets and modules.
 
 A target's keys are the same settings as the environment variables (WS_URL,
 OCPP_VERSION, ...), upper or lower case, and go through the same validation
 (settings.check_settings_from), so a target behaves exactly like the CLI given
-that environment. Only targets named here can be probed: a request names a target,
-it never brings a URL (no server-side request forgery).
+that environment. A module has the same keys without WS_URL, plus allow-lists of the
+URLs a scrape may bring (serve.modules). Nothing else can be probed.
 """
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..settings import CheckSettings, ConfigError, check_settings_from
+from .modules import ALLOW_KEYS, Module, module_from
 
 DEFAULT_LISTEN = "127.0.0.1:9477"
-DEFAULT_MAX_CONCURRENT = 8
+# Checks running at once, all targets together: bounds threads, sockets and memory.
+DEFAULT_MAX_CONCURRENT = 64
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 # Proxy variables come from the server's environment, as they would for the CLI.
 _INHERITED = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy",
@@ -39,6 +41,7 @@ class ServeConfig:
     targets: dict[str, Target] = field(default_factory=dict)
     listen: str = DEFAULT_LISTEN
     max_concurrent: int = DEFAULT_MAX_CONCURRENT
+    modules: dict[str, Module] = field(default_factory=dict)
 
 
 def check_setting_names() -> frozenset[str]:
@@ -57,16 +60,13 @@ def _text(value: Any, where: str) -> str:
     raise ServeConfigError(f"{where}: must be a string, number or boolean")
 
 
-def target_from(
-    name: str, table: Mapping[str, Any], environ: Mapping[str, str], where: str
-) -> Target:
-    if not _NAME.match(name):
-        raise ServeConfigError(
-            f"{where}: target name {name!r} must be letters, digits, '.', '_' or '-' (max 64)"
-        )
+def _values(table: Mapping[str, Any], environ: Mapping[str, str], where: str,
+            skip: tuple[str, ...] = ()) -> dict[str, str]:
     known = check_setting_names()
     values = {key: environ[key] for key in _INHERITED if key in environ}
     for key, value in table.items():
+        if key in skip:
+            continue
         upper = key.upper()
         if upper not in known:
             raise ServeConfigError(
@@ -74,16 +74,51 @@ def target_from(
                 "ocpp_version, probe_timeout"
             )
         values[upper] = _text(value, f"{where}.{key}")
+    return values
+
+
+def _check_name(name: str, what: str, where: str) -> None:
+    if not _NAME.match(name):
+        raise ServeConfigError(
+            f"{where}: {what} name {name!r} must be letters, digits, '.', '_' or '-' (max 64)"
+        )
+
+
+def target_from(
+    name: str, table: Mapping[str, Any], environ: Mapping[str, str], where: str
+) -> Target:
+    _check_name(name, "target", where)
+    values = _values(table, environ, where)
     try:
         return Target(name, check_settings_from(values))
     except ConfigError as exc:
         raise ServeConfigError(f"{where}: {exc}") from None
 
 
+def modules_from(
+    document: Mapping[str, Any], environ: Mapping[str, str], source: str
+) -> dict[str, Module]:
+    modules_table = document.get("modules", {})
+    if not isinstance(modules_table, dict):
+        raise ServeConfigError(f"{source}: [modules.NAME] must be tables")
+    modules: dict[str, Module] = {}
+    for name, table in modules_table.items():
+        where = f"{source}: modules.{name}"
+        _check_name(name, "module", where)
+        if not isinstance(table, dict):
+            raise ServeConfigError(f"{where}: must be a table of settings")
+        values = _values(table, environ, where, skip=ALLOW_KEYS)
+        try:
+            modules[name] = module_from(name, values, table)
+        except ConfigError as exc:
+            raise ServeConfigError(f"{where}.{exc}") from None
+    return modules
+
+
 def parse_config(
     document: Mapping[str, Any], environ: Mapping[str, str], source: str
 ) -> ServeConfig:
-    unknown = set(document) - {"server", "targets"}
+    unknown = set(document) - {"server", "targets", "modules"}
     if unknown:
         raise ServeConfigError(f"{source}: unknown table(s) {', '.join(sorted(unknown))}")
     server = document.get("server", {})
@@ -105,9 +140,13 @@ def parse_config(
         if not isinstance(table, dict):
             raise ServeConfigError(f"{where}: must be a table of settings")
         targets[name] = target_from(name, table, environ, where)
-    if not targets:
-        raise ServeConfigError(f"{source}: no targets; add a [targets.NAME] table with ws_url")
-    return ServeConfig(targets, listen, limit)
+    modules = modules_from(document, environ, source)
+    if not targets and not modules:
+        raise ServeConfigError(
+            f"{source}: no targets and no modules; add a [targets.NAME] table with ws_url, "
+            "or a [modules.NAME] table with allow_hosts"
+        )
+    return ServeConfig(targets, listen, limit, modules)
 
 
 def load_config(path: str, environ: Mapping[str, str]) -> ServeConfig:

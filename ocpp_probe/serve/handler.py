@@ -1,17 +1,16 @@
-"""HTTP side of serve mode: which target to check, and how to answer.
+"""HTTP side of serve mode: which check a request asks for, and how to answer.
 
-/probe?target=NAME answers JSON with 200 when the check passed (OK or WARNING) and
-503 when it did not, so Kuma's HTTP(s) and HTTP(s)-Json Query monitors work as they
-are; with format=prometheus (or a Prometheus Accept header) it always answers 200
-with the metrics, as blackbox_exporter does, so ocpp_probe_success carries the verdict.
+/probe?target=NAME (a named target) or /probe?module=NAME&target=URL answers JSON
+with 200 when the check passed (OK or WARNING) and 503 when it did not, so Kuma's
+HTTP(s) and HTTP(s)-Json Query monitors work as they are; with format=prometheus
+(or a Prometheus Accept header) it always answers 200 with the metrics, as
+blackbox_exporter does, so probe_success carries the verdict.
 """
 
 from __future__ import annotations
 
-import threading
 import urllib.parse
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -20,76 +19,68 @@ import orjson
 
 from ..reporters.json_report import result_document
 from ..reporters.prometheus import CONTENT_TYPE as PROMETHEUS_TYPE
-from ..reporters.prometheus import render_prometheus
-from ..result import CheckResult
-from ..settings import CheckSettings
-from .config import ServeConfig
-from .metrics import ServerMetrics
+from ..settings import ConfigError
+from .exposition import debug_text, probe_metrics
+from .modules import NotAllowed
+from .page import status_page
+from .service import Busy, Job, ProbeService
 
-Checker = Callable[[CheckSettings], CheckResult]
-ALLOWED_PARAMS = ("target", "format")
+ALLOWED_PARAMS = ("target", "module", "format", "debug")
 FORMATS = ("json", "prometheus")
+ALLOW = "GET, HEAD"
 # Leave Prometheus this much of its scrape timeout to receive the answer.
 SCRAPE_TIMEOUT_MARGIN_S = 0.5
+TEXT = "text/plain; charset=utf-8"
 
 
-class Busy(Exception):
-    """max_concurrent checks are running; the request is refused (429), not queued."""
-
-
-@dataclass
-class _Flight:
-    done: threading.Event
-    result: CheckResult | None = None
-
-
-class ProbeService:
-    """Runs checks for named targets: at most ``max_concurrent`` at once, and at most
-    one per target (a second request for a target being checked shares that check,
-    because a CSMS drops the older of two connections with the same identity)."""
-
-    def __init__(self, config: ServeConfig, metrics: ServerMetrics, checker: Checker) -> None:
-        self.config = config
-        self.metrics = metrics
-        self._checker = checker
-        self._slots = threading.BoundedSemaphore(config.max_concurrent)
-        self._lock = threading.Lock()
-        self._flights: dict[str, _Flight] = {}
-
-    def probe(self, name: str, timeout_s: float | None = None) -> CheckResult:
-        settings = self.config.targets[name].settings
-        if timeout_s is not None and timeout_s < settings.timeout_s:
-            settings = replace(settings, timeout_s=timeout_s)
-        with self._lock:
-            flight = self._flights.get(name)
-            leader = flight is None
-            if flight is None:
-                if not self._slots.acquire(blocking=False):
-                    self.metrics.probe_rejected()
-                    raise Busy()
-                flight = self._flights[name] = _Flight(threading.Event())
-        if not leader:
-            self.metrics.probe_shared()
-            flight.done.wait()
-            assert flight.result is not None
-            return flight.result
-        self.metrics.probe_started()
-        try:
-            flight.result = self._checker(settings)
-        finally:
-            verdict = flight.result.verdict.name if flight.result else "UNKNOWN"
-            self.metrics.probe_finished(name, verdict)
-            with self._lock:
-                del self._flights[name]
-            self._slots.release()
-            flight.done.set()
-        return flight.result
+class BadRequest(Exception):
+    def __init__(self, status: HTTPStatus, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
 
 
 def wants_prometheus(accept: str) -> bool:
     """Prometheus' own Accept header, not any text/plain (Kuma's axios sends that too)."""
     accept = accept.lower()
     return "application/openmetrics-text" in accept or "version=0.0.4" in accept
+
+
+def job_for(service: ProbeService, params: dict[str, list[str]]) -> Job:
+    """The check a /probe request asks for; BadRequest (400/403/404) before any connection."""
+    for name, values in params.items():
+        if name not in ALLOWED_PARAMS:
+            raise BadRequest(HTTPStatus.BAD_REQUEST,
+                             f"unknown parameter {name!r}: only target, module, format and debug "
+                             "are accepted")
+        if len(values) > 1:
+            raise BadRequest(HTTPStatus.BAD_REQUEST, f"{name} given twice")
+    target = params.get("target", [""])[0]
+    if not target:
+        raise BadRequest(HTTPStatus.BAD_REQUEST, "missing ?target=NAME (or module=NAME&target=URL)")
+    fmt = params.get("format", [""])[0]
+    if fmt and fmt not in FORMATS:
+        raise BadRequest(HTTPStatus.BAD_REQUEST, "format must be json or prometheus")
+    if params.get("debug", ["false"])[0] not in ("true", "false"):
+        raise BadRequest(HTTPStatus.BAD_REQUEST, "debug must be true or false")
+    config = service.config
+    module_name = params.get("module", [""])[0]
+    if not module_name:
+        if target not in config.targets:
+            raise BadRequest(HTTPStatus.NOT_FOUND,
+                             f"unknown target {target!r}; a URL needs module=NAME")
+        return Job(target, target, None, config.targets[target].settings)
+    module = config.modules.get(module_name)
+    if module is None:
+        raise BadRequest(HTTPStatus.NOT_FOUND, f"unknown module {module_name!r}")
+    try:
+        settings = module.settings_for(target)
+    except ConfigError as exc:
+        detail = exc.problem if exc.setting == "WS_URL" else str(exc)
+        raise BadRequest(HTTPStatus.BAD_REQUEST, f"target: {detail}") from None
+    except NotAllowed as exc:
+        raise BadRequest(HTTPStatus.FORBIDDEN, str(exc)) from None
+    return Job(f"{module_name} {settings.url}", settings.url, module_name, settings)
 
 
 class ProbeHandler(BaseHTTPRequestHandler):
@@ -102,6 +93,13 @@ class ProbeHandler(BaseHTTPRequestHandler):
         if self.verbose:
             super().log_message(format, *args)
 
+    def __getattr__(self, name: str) -> Callable[[], None]:
+        # http.server answers 501 to methods without a do_ method; every method other
+        # than GET and HEAD gets the same documented 405 instead.
+        if name.startswith("do_"):
+            return self._refuse_method
+        raise AttributeError(name)
+
     def _send(self, status: int, body: bytes, content_type: str, path: str) -> None:
         self.service.metrics.request(path, status)
         self.send_response(status)
@@ -110,6 +108,8 @@ class ProbeHandler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")
         if status == HTTPStatus.TOO_MANY_REQUESTS:
             self.send_header("Retry-After", "1")
+        if status == HTTPStatus.METHOD_NOT_ALLOWED:
+            self.send_header("Allow", ALLOW)
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
@@ -120,63 +120,72 @@ class ProbeHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         parts = urllib.parse.urlsplit(self.path)
-        if parts.path == "/probe":
+        path = parts.path
+        if path == "/probe":
             self._probe(parts.query)
-        elif parts.path == "/metrics":
-            body = self.service.metrics.render().encode()
-            self._send(HTTPStatus.OK, body, PROMETHEUS_TYPE, "/metrics")
-        elif parts.path == "/":
-            names = ", ".join(sorted(self.service.config.targets))
-            text = f"ocpp-probe serve\n/probe?target=NAME (targets: {names})\n/metrics\n"
-            self._send(HTTPStatus.OK, text.encode(), "text/plain; charset=utf-8", "/")
+        elif path == "/metrics":
+            self._send(HTTPStatus.OK, self.service.metrics.render().encode(), PROMETHEUS_TYPE, path)
+        elif path in ("/-/healthy", "/-/ready"):
+            self._send(HTTPStatus.OK, b"OK\n", TEXT, path)
+        elif path == "/logs":
+            self._logs(parts.query)
+        elif path == "/":
+            page = status_page(self.service).encode()
+            self._send(HTTPStatus.OK, page, "text/html; charset=utf-8", path)
         else:
-            self._error(HTTPStatus.NOT_FOUND, "no such page; try /probe?target=NAME", parts.path)
+            self._error(HTTPStatus.NOT_FOUND, "no such page; try /probe?target=NAME or /", path)
 
-    do_HEAD = do_GET
+    do_HEAD = do_GET  # /probe answers HEAD without running a check (see _probe)
 
     def _refuse_method(self) -> None:
-        self._error(HTTPStatus.METHOD_NOT_ALLOWED, "only GET is supported", self.path)
+        self._error(HTTPStatus.METHOD_NOT_ALLOWED, "only GET and HEAD are supported", "other")
 
-    do_POST = do_PUT = do_DELETE = do_PATCH = _refuse_method
+    def _logs(self, query: str) -> None:
+        text = urllib.parse.parse_qs(query).get("id", [""])[0]
+        record = self.service.history.get(int(text)) if text.isdigit() and len(text) < 12 else None
+        if record is None:
+            return self._error(HTTPStatus.NOT_FOUND, "no such check; the server keeps the last "
+                               "500 traces", "/logs")
+        body = f"Check #{record.id} of {record.label}\n\n" + debug_text(
+            record.settings, record.module, record.result, record)
+        self._send(HTTPStatus.OK, body.encode(), TEXT, "/logs")
 
     def _probe(self, query: str) -> None:
         params = urllib.parse.parse_qs(query, keep_blank_values=True)
-        for name, values in params.items():
-            if name not in ALLOWED_PARAMS:
-                return self._error(
-                    HTTPStatus.BAD_REQUEST,
-                    f"unknown parameter {name!r}: only target and format are accepted; "
-                    "targets and their URLs come from the config file",
-                    "/probe",
-                )
-            if len(values) > 1:
-                return self._error(HTTPStatus.BAD_REQUEST, f"{name} given twice", "/probe")
-        target = params.get("target", [""])[0]
-        if not target:
-            return self._error(HTTPStatus.BAD_REQUEST, "missing ?target=NAME", "/probe")
-        fmt = params.get("format", [""])[0]
-        if fmt and fmt not in FORMATS:
-            return self._error(HTTPStatus.BAD_REQUEST, "format must be json or prometheus", "/probe")
-        if target not in self.service.config.targets:
-            return self._error(HTTPStatus.NOT_FOUND, f"unknown target {target!r}", "/probe")
-        prometheus = fmt == "prometheus" or (not fmt and wants_prometheus(self.headers.get("Accept", "")))
         try:
-            result = self.service.probe(target, self._scrape_timeout())
-        except Busy:
-            limit = self.service.config.max_concurrent
-            return self._error(
-                HTTPStatus.TOO_MANY_REQUESTS, f"{limit} checks already running; retry later", "/probe"
-            )
-        if prometheus:
-            self._send(HTTPStatus.OK, render_prometheus(result).encode(), PROMETHEUS_TYPE, "/probe")
+            job = job_for(self.service, params)
+        except BadRequest as exc:
+            return self._error(exc.status, exc.reason, "/probe")
+        fmt = params.get("format", [""])[0]
+        prometheus = fmt == "prometheus" or (not fmt and wants_prometheus(self.headers.get("Accept", "")))
+        debug = params.get("debug", ["false"])[0] == "true"
+        content_type = TEXT if debug else PROMETHEUS_TYPE if prometheus else "application/json"
+        if self.command == "HEAD":
+            return self._send(HTTPStatus.OK, b"", content_type, "/probe")
+        try:
+            result, record = self.service.probe(job, self._scrape_timeout())
+        except Busy as busy:
+            return self._error(HTTPStatus.TOO_MANY_REQUESTS, f"{busy}; retry later", "/probe")
+        if debug:
+            body = debug_text(job.settings, job.module, result, record)
+            self._send(HTTPStatus.OK, body.encode(), TEXT, "/probe")
+        elif prometheus:
+            self._send(HTTPStatus.OK, probe_metrics(result).encode(), PROMETHEUS_TYPE, "/probe")
         else:
             status = HTTPStatus.OK if result.ok else HTTPStatus.SERVICE_UNAVAILABLE
             self._send(status, orjson.dumps(result_document(result)), "application/json", "/probe")
 
     def _scrape_timeout(self) -> float | None:
-        header = self.headers.get("X-Prometheus-Scrape-Timeout-Seconds")
-        try:
-            seconds = float(header) - SCRAPE_TIMEOUT_MARGIN_S if header else None
-        except ValueError:
-            return None
-        return seconds if seconds is not None and seconds > 0 else None
+        return scrape_budget(self.headers.get("X-Prometheus-Scrape-Timeout-Seconds"))
+
+
+def scrape_budget(header: str | None) -> float | None:
+    """The check's budget for a scrape timeout: the margin less, or half of a timeout
+    too short for the margin; None without a usable header (the target's timeout)."""
+    try:
+        seconds = float(header) if header else None
+    except ValueError:
+        return None
+    if seconds is None or not 0 < seconds < float("inf"):
+        return None
+    return seconds - SCRAPE_TIMEOUT_MARGIN_S if seconds > 2 * SCRAPE_TIMEOUT_MARGIN_S else seconds / 2
