@@ -5,6 +5,7 @@
 #   build/deb.sh                 every architecture (amd64 arm64 armv7; armv7 -> armhf)
 #   build/deb.sh arm64           only that one
 #   build/deb.sh --out DIR ...   write the .debs to DIR instead of dist/
+#   (the binaries are taken from $OCPP_PROBE_DIST, default dist/, as the tests do)
 #
 # VERSION is ocpp_probe.__version__ (the one place it is declared), REV is
 # DEB_REVISION (default 1). The manual page and /etc/ocpp-probe/example.env are
@@ -73,7 +74,7 @@ deb_arch() {
 
 mkdir -p "$out"
 for arch in "${arches[@]}"; do
-    binary="$repo/dist/ocpp-probe-linux-$arch"
+    binary="${OCPP_PROBE_DIST:-$repo/dist}/ocpp-probe-linux-$arch"
     if [ ! -f "$binary" ]; then
         echo "deb.sh: $binary is missing: build it first (build/build.sh, build/ci-binaries.sh)" >&2
         exit 1

@@ -59,6 +59,10 @@ answer() {
 wait_for answer && head -n 1 /root/serve-answer | tr -d '\r' | sed 's/^/serve_status=/' >> $out
 grep -q '"verdict": *"OK"' /root/serve-answer && echo "serve_verdict=OK" >> $out
 pid=$(prop ocpp-probe-serve.service MainPID)
+systemctl reload ocpp-probe-serve.service
+rm -f /root/serve-answer
+wait_for answer && head -n 1 /root/serve-answer | tr -d '\r' | sed 's/^/reloaded_status=/' >> $out
+echo "reloaded_same_pid=$([ "$(prop ocpp-probe-serve.service MainPID)" = "$pid" ] && echo yes)" >> $out
 echo "serve_uid=$(awk '/^Uid:/ {print $2}' /proc/$pid/status)" >> $out
 systemctl stop ocpp-probe-serve.service
 echo "serve_stopped_result=$(prop ocpp-probe-serve.service Result)" >> $out
@@ -149,5 +153,8 @@ def test_units_run_under_systemd(
     assert re.match(r"HTTP/1\.[01] 200 ", results.get("serve_status", "")), results
     assert results.get("serve_verdict") == "OK"
     assert int(results["serve_uid"]) >= 61184
+    # systemctl reload (SIGHUP) rereads serve.toml in the same process.
+    assert re.match(r"HTTP/1\.[01] 200 ", results.get("reloaded_status", "")), results
+    assert results["reloaded_same_pid"] == "yes"
     assert results["serve_stopped_result"] == "success"
     assert results.get("done") == "yes"
