@@ -49,6 +49,16 @@ def metadata(dist: Path) -> email.message.Message:
     return email.parser.Parser().parsestr(text)
 
 
+def test_wheel_installs_only_the_package_and_its_command(dist: Path) -> None:
+    """No top-level module but ocpp_probe in site-packages (probe.py is the checkout's and the
+    binaries' entry point, not something to install under a name as generic as `probe`)."""
+    with zipfile.ZipFile(dist / WHEEL) as wheel:
+        names = wheel.namelist()
+        entry_points = wheel.read(f"ocpp_probe-{VERSION}.dist-info/entry_points.txt").decode()
+    assert {name.split("/")[0] for name in names} == {"ocpp_probe", f"ocpp_probe-{VERSION}.dist-info"}
+    assert "[console_scripts]\nocpp-probe = ocpp_probe.cli:main\n" in entry_points
+
+
 def test_twine_check_strict_passes(dist: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "twine", "check", "--strict", str(dist / WHEEL), str(dist / SDIST)],
