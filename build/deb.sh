@@ -32,20 +32,24 @@ export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(git -C "$repo" log -1 --format=
 export LC_ALL=C.UTF-8 TZ=UTC
 
 # A Python that can import the probe (the man page is made from its parser).
-work="$repo/build/_work/deb"
+venv="$repo/build/_work/deb-venv"
 py="${PYTHON:-}"
 if [ -z "$py" ]; then
-    for candidate in "$repo/.venv/bin/python" "$work/venv/bin/python" python3; do
+    for candidate in "$repo/.venv/bin/python" "$venv/bin/python" python3; do
         if "$candidate" -c 'import sys, tomllib, websocket, orjson' >/dev/null 2>&1; then
             py="$candidate"; break
         fi
     done
 fi
 if [ -z "$py" ]; then
-    python3 -m venv "$work/venv"
-    "$work/venv/bin/pip" install --quiet --disable-pip-version-check "websocket-client>=1.8,<2" "orjson>=3.9,<4"
-    py="$work/venv/bin/python"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "websocket-client>=1.8,<2" "orjson>=3.9,<4"
+    py="$venv/bin/python"
 fi
+
+# The package trees are staged in a directory of this run alone (runs may overlap).
+work="$(mktemp -d "${TMPDIR:-/tmp}/ocpp-probe-deb.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
 
 version="$("$py" "$here/project_meta.py" version)-${DEB_REVISION:-1}"
 maintainer="$("$py" "$here/project_meta.py" maintainer)"
@@ -53,7 +57,6 @@ homepage="$("$py" "$here/project_meta.py" homepage)"
 
 # Arch-independent files, made once.
 common="$work/common"
-rm -rf "$common"
 mkdir -p "$common"
 "$py" "$here/manpage.py" "$common/ocpp-probe.1" "$common/example.env"
 gzip -9n "$common/ocpp-probe.1"
@@ -81,7 +84,6 @@ for arch in "${arches[@]}"; do
     fi
     darch="$(deb_arch "$arch")"
     root="$work/$darch"
-    rm -rf "$root"
     install -d -m 0755 "$root/DEBIAN" "$root/usr/bin" "$root/usr/share/man/man1" \
         "$root/lib/systemd/system" "$root/etc/ocpp-probe" "$root/usr/share/doc/ocpp-probe" \
         "$root/usr/share/lintian/overrides"
@@ -104,6 +106,7 @@ for arch in "${arches[@]}"; do
     (cd "$root" && find . -path ./DEBIAN -prune -o -type f -print | sed 's|^\./||' | LC_ALL=C sort \
         | xargs md5sum > DEBIAN/md5sums)
     chmod 0644 "$root/DEBIAN/control" "$root/DEBIAN/conffiles" "$root/DEBIAN/md5sums"
+    find "$root" -type d -exec chmod 0755 {} +  # whatever the umask made of the parents
     find "$root" -exec touch --no-dereference --date="@$SOURCE_DATE_EPOCH" {} +
     deb="$out/ocpp-probe_${version}_${darch}.deb"
     dpkg-deb --root-owner-group -Zxz --build "$root" "$deb.tmp" >/dev/null
