@@ -209,6 +209,7 @@ def run_check(settings: CheckSettings, trace: Tracer | None = None) -> CheckResu
         csms_calls=list(progress.csms_calls),
         warnings=list(progress.warnings),
         started_at=started_at,
+        thresholds=settings.thresholds,
     )
     return redactor.result(judged(result, settings.thresholds))
 

@@ -14,7 +14,16 @@ from typing import TextIO
 
 from . import __version__
 from .result import Verdict
-from .runner import OutputFormat, RunOptions, check_once, config_failure, render, report, run_options_from
+from .runner import (
+    Outcome,
+    OutputFormat,
+    RunOptions,
+    check_once,
+    config_failure,
+    render,
+    report,
+    run_options_from,
+)
 from .settings import DEFAULT_TIMEOUT_S, CheckSettings, ConfigError, check_settings_from
 from .trace import Tracer, stream_tracer
 from .usage import PluginArgumentParser, UsageError
@@ -29,9 +38,19 @@ class Option:
 
 
 OPTIONS: list[Option] = [
-    Option("--url", "WS_URL", "CSMS endpoint, identity as last path segment", "URL"),
+    Option(
+        "--url", "WS_URL",
+        "CSMS endpoint, identity as last path segment (or the last non-empty one if it ends in /)",
+        "URL",
+    ),
     Option("--ocpp-version", "OCPP_VERSION", "1.6 (default), 2.0.1 or 2.1", "VERSION"),
-    Option("--id", "CHARGE_POINT_ID", "identity appended to the URL, percent-encoded", "ID"),
+    Option(
+        "--id", "CHARGE_POINT_ID",
+        "identity appended to the URL, percent-encoded; use one of its own, never a real "
+        "charger's (a CSMS takes the probe's BootNotification as that charger's)",
+        "ID",
+    ),
+    Option("--trailing-slash", "WS_TRAILING_SLASH", "append / after --id (for CSMSs routing .../<id>/)"),
     Option("--model", "CHARGE_POINT_MODEL", "BootNotification model (default kuma-probe)", "TEXT"),
     Option("--vendor", "CHARGE_POINT_VENDOR", "BootNotification vendor (default ocpp-probe)", "TEXT"),
     Option(
@@ -70,6 +89,10 @@ A failed push to Kuma makes the exit code at least 1 (the verdict itself is kept
 With --every the process runs until SIGTERM/SIGINT, then exits 0.
 `ocpp-probe serve --config FILE` runs the HTTP probe server (see `serve --help`).
 `ocpp-probe diagnose ...` says layer by layer what is wrong and what to change.
+Give the probe an identity of its own, never a real charger's: a CSMS takes the
+probe's BootNotification as that charger's (SteVe overwrites the station's stored
+vendor, model, serials and firmware and sends its commands to the newest connection;
+ocpp-go rejects the second connection; CitrineOS can orphan the real charger).
 Every option can also be set by the environment variable shown in its help; a flag
 wins over its variable. HTTPS_PROXY/HTTP_PROXY/NO_PROXY are honoured as curl does.
 """
@@ -179,8 +202,9 @@ def _main(
     try:
         options = run_options_from(values, fmt, args.output)
     except ConfigError as exc:
-        # Without valid run options nothing can be pushed; say why and stop.
-        out.write(render(config_failure(str(exc)), fmt) + "\n")
+        # Without valid run options nothing can be pushed; say why (in the output
+        # file too, if one was named) and stop.
+        report(Outcome(config_failure(str(exc))), RunOptions(format=fmt, output=args.output), out, err)
         return Verdict.UNKNOWN.exit_code
     demo = None
     if args.demo:

@@ -15,19 +15,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from .deadline import Deadline, DeadlineExceeded
+from .failures import FailureKind
 from .result import Step, StepFailure, TlsFacts
 from .settings import CheckSettings
 from .sockets import DeadlineSocket, DeadlineSSLSocket, describe_os_error
 from .tls import describe_ssl_error
 from .trace import Tracer
 from .upgrade import (
+    BODY_READ_MAX,
     MAX_HEAD_BYTES,
+    MAX_INTERIM,
+    HttpHead,
     UpgradeRefused,
     basic_authorization,
     basic_token_bytes,
     build_request,
     head_end,
     host_header,
+    is_interim,
     judge_response,
     new_key,
     parse_head,
@@ -122,11 +127,22 @@ def read_http_head(
     step: Step,
     what: str,
     silent_close_hint: str = "",
+    already: bytes = b"",
 ) -> tuple[bytes, bytes]:
-    """The HTTP response head and any bytes that followed it, within limits."""
+    """The HTTP response head and any bytes that followed it, within limits.
+
+    ``already`` holds bytes received before (what followed a 1xx answer).
+    """
     sock.io_deadline = deadline
-    buffer = b""
+    buffer = already
     while True:
+        end = head_end(buffer)
+        if end >= 0:
+            if end > MAX_HEAD_BYTES:
+                break
+            return buffer[:end], buffer[end:]
+        if len(buffer) > MAX_HEAD_BYTES:
+            break
         try:
             chunk = sock.recv(4096)
         except DeadlineExceeded:
@@ -147,13 +163,6 @@ def read_http_head(
             raise StepFailure(
                 step, f"server did not answer with HTTP: {first_line.decode('iso-8859-1')!r}"
             )
-        end = head_end(buffer)
-        if end >= 0:
-            if end > MAX_HEAD_BYTES:
-                break
-            return buffer[:end], buffer[end:]
-        if len(buffer) > MAX_HEAD_BYTES:
-            break
     raise StepFailure(step, f"{what} header block is over the {MAX_HEAD_BYTES}-byte limit")
 
 
@@ -288,13 +297,94 @@ def upgrade(
         raise StepFailure(Step.TLS, describe_ssl_error(exc)) from None
     except OSError as exc:
         raise StepFailure(Step.UPGRADE, f"upgrade failed: {describe_os_error(exc)}") from None
-    if trace:
-        shown = head.decode("iso-8859-1").rstrip("\r\n").replace("\r\n", "\n< ")
-        trace("< " + shown)
     try:
+        answer, leftover = _final_head(sock, deadline, head, leftover, hint, trace)
+        body = b"" if answer.status == 101 else _refusal_body(sock, answer, leftover, deadline)
         subprotocol = judge_response(
-            parse_head(head), key, settings.version.subprotocol, settings.password is not None
+            answer, key, settings.version.subprotocol, settings.password is not None, body,
+            version_hint=True,
         )
     except UpgradeRefused as exc:
         raise StepFailure(Step.UPGRADE, exc.reason, http_status=exc.status) from None
     return Upgraded(subprotocol, leftover)
+
+
+def _final_head(
+    sock: DeadlineSocket | DeadlineSSLSocket,
+    deadline: Deadline,
+    head: bytes,
+    leftover: bytes,
+    hint: str,
+    trace: Tracer | None,
+) -> tuple[HttpHead, bytes]:
+    """The answer to the upgrade after skipping 1xx interim answers (RFC 9110 15.2)."""
+    for _ in range(MAX_INTERIM + 1):
+        if trace:
+            shown = head.decode("iso-8859-1").rstrip("\r\n").replace("\r\n", "\n< ")
+            trace("< " + shown)
+        answer = parse_head(head)
+        if not is_interim(answer):
+            return answer, leftover
+        try:
+            head, leftover = read_http_head(
+                sock, deadline, Step.UPGRADE, "upgrade response", hint, already=leftover
+            )
+        except OSError as exc:  # ssl errors are OSErrors too
+            raise StepFailure(
+                Step.UPGRADE,
+                f"upgrade failed after a {answer.status} interim answer: {describe_os_error(exc)}",
+                kind=FailureKind.CLOSED,
+            ) from None
+    raise StepFailure(
+        Step.UPGRADE,
+        f"CSMS sent more than {MAX_INTERIM} 1xx interim answers and no final one",
+        kind=FailureKind.BAD_HANDSHAKE,
+    )
+
+
+def _refusal_body(
+    sock: DeadlineSocket | DeadlineSSLSocket, head: HttpHead, leftover: bytes, deadline: Deadline
+) -> bytes:
+    """Up to BODY_READ_MAX bytes of a refusal's body, for the reason a server may give there.
+
+    The verdict is already decided, so this waits at most a second (and never past the
+    check's deadline) and returns what arrived; a body that never comes costs nothing.
+    """
+    length_text = head.header("content-length")
+    want = BODY_READ_MAX
+    if length_text is not None and length_text.strip().isdigit():
+        want = min(want, int(length_text.strip()))
+    chunked = "chunked" in (head.header("transfer-encoding") or "").lower()
+    body = leftover
+    sock.io_deadline = deadline.narrowed(1.0, "upgrade refusal body")
+    try:
+        while len(body) < want and not (chunked and _dechunked(body)[1]):
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            body += chunk
+    except (DeadlineExceeded, OSError):
+        pass  # what arrived is all there is to quote
+    finally:
+        sock.io_deadline = deadline
+    if chunked:
+        body = _dechunked(body)[0]
+    return body[:want]
+
+
+def _dechunked(data: bytes) -> tuple[bytes, bool]:
+    """The data of a chunked body as far as it arrived intact, and whether it is complete.
+
+    RFC 9112 section 7.1; trailers after the last chunk are not waited for.
+    """
+    out = b""
+    while True:
+        line, sep, rest = data.partition(b"\r\n")
+        size_text = line.split(b";", 1)[0].strip()
+        if not sep or not size_text or any(c not in b"0123456789abcdefABCDEF" for c in size_text):
+            return out, False
+        size = int(size_text, 16)
+        if size == 0:
+            return out, True
+        out += rest[:size]
+        data = rest[size + 2 :]

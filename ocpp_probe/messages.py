@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from enum import Enum
 from typing import Any
 
@@ -19,10 +19,18 @@ from .versions import OcppVersion
 MODEL_MAX = 20
 VENDOR_MAX = {OcppVersion.V16: 20, OcppVersion.V201: 50, OcppVersion.V21: 50}
 
-# RFC 3339 date-time as OCPP uses it; a missing offset is read as UTC, which is
-# what OCPP says every time value is.
+# RFC 3339 section 5.6 date-time, the format of every OCPP time value: "T" and "Z" in
+# either case, any number of fraction digits, a leap second (60), and an offset that is
+# required and written with a colon. Ranges are checked after the match.
 _DATE_TIME = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:?\d{2})?$"
+    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?"
+    r"(?:([Zz])|([+-])(\d{2}):(\d{2}))",
+    re.ASCII,
+)
+# The near misses CSMSs send, to say what is wrong with them.
+_NEAR_MISS = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?P<sep>[Tt ])\d{2}:\d{2}:\d{2}(?:\.\d+)?(?P<offset>[Zz]|[+-]\d{2}:?\d{2})?",
+    re.ASCII,
 )
 
 
@@ -58,24 +66,47 @@ def heartbeat_payload() -> Payload:
     return {}
 
 
+def date_time_problem(value: str) -> datetime | str:
+    """An aware UTC datetime, or why the text is not an RFC 3339 date-time ("" if unclear)."""
+    found = _DATE_TIME.fullmatch(value)
+    if found is None:
+        near = _NEAR_MISS.fullmatch(value)
+        if near is None:
+            return ""
+        if near.group("sep") == " ":
+            return "date and time separated by a space, not T"
+        if near.group("offset") is None:
+            return "no offset; RFC 3339 needs Z or one like +01:00"
+        return "offset without a colon; RFC 3339 needs one like +01:00"
+    year, month, day, hour, minute, second = (int(found.group(i)) for i in range(1, 7))
+    fraction = found.group(7) or ""
+    if hour > 23 or minute > 59 or second > 60:
+        return "time of day out of range"
+    if found.group(9) is not None:
+        offset_hours, offset_minutes = int(found.group(10)), int(found.group(11))
+        if offset_hours > 23 or offset_minutes > 59:
+            return "offset out of range"
+        sign = -1 if found.group(9) == "-" else 1
+        offset = sign * timedelta(hours=offset_hours, minutes=offset_minutes)
+    else:
+        offset = timedelta(0)
+    try:
+        # A leap second (:60) is the instant after :59, as POSIX time counts it.
+        local = datetime(year, month, day, hour, minute, min(second, 59), tzinfo=timezone.utc)
+    except ValueError:
+        return "no such date"
+    # Fraction digits beyond microseconds are cut, not rounded: never into the next second.
+    micros = int((fraction + "000000")[:6])
+    try:
+        return local + timedelta(seconds=second - min(second, 59), microseconds=micros) - offset
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-23:59 is past year 9999 in UTC
+        return "out of the representable range"
+
+
 def parse_date_time(value: str) -> datetime | None:
     """An aware UTC datetime, or None when the text is not an RFC 3339 date-time."""
-    if not _DATE_TIME.match(value):
-        return None
-    text = value.replace("z", "Z").replace("Z", "+00:00").replace("t", "T")
-    # fromisoformat before 3.11 takes only 3 or 6 fraction digits and only +HH:MM.
-    text = re.sub(r"\.(\d+)", lambda m: "." + (m.group(1) + "00000")[:6], text)
-    text = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", text)
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    try:
-        return parsed.astimezone(timezone.utc)
-    except OverflowError:  # e.g. 9999-12-31T23:59:59-23:59 is past year 9999 in UTC
-        return None
+    parsed = date_time_problem(value)
+    return parsed if isinstance(parsed, datetime) else None
 
 
 def _required(payload: Payload, action: str, name: str) -> Any:
@@ -88,9 +119,12 @@ def _date_time_field(payload: Payload, action: str, name: str) -> datetime:
     value = _required(payload, action, name)
     if not isinstance(value, str):
         raise PayloadViolation(action, name, f"must be a date-time string, got {value!r:.40}")
-    parsed = parse_date_time(value)
-    if parsed is None:
-        raise PayloadViolation(action, name, f"is not an RFC 3339 date-time: {value!r:.40}")
+    parsed = date_time_problem(value)
+    if isinstance(parsed, str):
+        detail = f" ({parsed})" if parsed else ""
+        raise PayloadViolation(
+            action, name, f"is not an RFC 3339 date-time{detail}: {value!r:.40}"
+        )
     return parsed
 
 

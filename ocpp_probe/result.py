@@ -85,8 +85,8 @@ class CheckResult:
     target: str  # the endpoint URL, never with credentials in it
     ocpp_version: str
     failed_step: Step | None = None
-    failure_kind: FailureKind | None = None  # None when the check passed
     reason: str = ""
+    failure_kind: FailureKind | None = None  # None when the check passed
     # Milliseconds per step that ran (finished or failed), in check order.
     timings_ms: dict[str, float] = field(default_factory=dict)
     total_ms: float = 0.0
@@ -100,6 +100,8 @@ class CheckResult:
     csms_calls: list[str] = field(default_factory=list)  # actions the CSMS sent us first
     warnings: list[str] = field(default_factory=list)
     started_at: str | None = None  # UTC ISO 8601, for logs and JSON consumers
+    # The limits the check was judged by, for perfdata's warn field; None: no limits shown.
+    thresholds: Thresholds | None = None
 
     @property
     def ok(self) -> bool:

@@ -16,6 +16,7 @@ from enum import Enum
 from typing import TextIO
 
 from .check import run_check
+from .printable import printable
 from .reporters.kuma_push import PushOutcome, PushTarget, outcome_document, push, push_target_from
 from .result import CheckResult, Step, Verdict
 from .settings import CheckSettings, ConfigError, parse_bool, parse_positive
@@ -107,7 +108,24 @@ def finish(result: CheckResult, options: RunOptions, trace: Tracer | None = None
     return Outcome(result, outcome)
 
 
-def render(result: CheckResult, fmt: OutputFormat, pushed: PushOutcome | None = None) -> str:
+def config_target(result: CheckResult, output: str | None) -> str:
+    """The target label of a result: the endpoint, or for unusable settings the output file.
+
+    Unusable settings leave no endpoint to name; two such files in node_exporter's
+    textfile directory would then both say target="" and collide. The file's name
+    (never its directory, never the bad value, which may hold a secret) keeps them apart.
+    """
+    if result.target or result.failed_step is not Step.CONFIG or output is None:
+        return result.target
+    return os.path.basename(output)
+
+
+def render(
+    result: CheckResult,
+    fmt: OutputFormat,
+    pushed: PushOutcome | None = None,
+    output: str | None = None,
+) -> str:
     if fmt is OutputFormat.JSON:
         import orjson
 
@@ -116,12 +134,18 @@ def render(result: CheckResult, fmt: OutputFormat, pushed: PushOutcome | None = 
         document = result_document(result)
         if pushed is not None:
             document["push"] = outcome_document(pushed)
+        # The code the process exits with, which a failed push raises (see Outcome).
+        document["exit_code"] = Outcome(result, pushed).exit_code
         return orjson.dumps(document).decode("utf-8")
     if fmt is OutputFormat.PROMETHEUS:
         from .reporters.prometheus import render_prometheus
 
         # A target label keeps several probes' files apart in the textfile collector.
-        return render_prometheus(result, {"target": result.target}).rstrip("\n")
+        text = render_prometheus(result, {"target": config_target(result, output)})
+        if result.failed_step is Step.CONFIG:
+            # Why, for whoever opens the file or the scrape: the exposition's comment.
+            text = f"# ocpp-probe configuration error: {printable(result.reason)}\n{text}"
+        return text.rstrip("\n")
     from .reporters.text import render_line
 
     return render_line(result)
@@ -156,7 +180,13 @@ def report(
     Returns False when the output file could not be written.
     """
     written = True
-    text = render(outcome.result, options.format, outcome.push)
+    text = render(outcome.result, options.format, outcome.push, options.output)
+    if outcome.result.failed_step is Step.CONFIG and (
+        options.format is OutputFormat.PROMETHEUS or options.output is not None
+    ):
+        # Metrics or a file do not show a person the reason; stderr does (cron mails
+        # it, systemd logs it).
+        err.write(f"ocpp-probe: {printable(outcome.result.reason)}\n")
     if options.output is not None:
         try:
             write_atomically(options.output, text + "\n")

@@ -168,14 +168,25 @@ def _endpoint(values: Mapping[str, str]) -> tuple[urllib.parse.SplitResult, str,
     # request line; encode those, keeping any %-escapes the user already wrote.
     path = urllib.parse.quote(parts.path, safe="/%:@!$&'()*+,;=-._~")
     identity_setting = _text(values, "CHARGE_POINT_ID")
+    trailing_slash = parse_bool(values, "WS_TRAILING_SLASH")
     if identity_setting is not None:
         identity = identity_setting
-        # OCPP-J puts the identity in the last path segment, percent-encoded.
+        # OCPP-J puts the identity in the last path segment, percent-encoded; some
+        # CSMSs (arthexis among them) route only .../<identity>/, with the slash.
         path = path.rstrip("/") + "/" + urllib.parse.quote(identity, safe="")
+        if trailing_slash:
+            path += "/"
     else:
-        last = path.rsplit("/", 1)[-1]
+        if trailing_slash:
+            raise ConfigError(
+                "WS_TRAILING_SLASH",
+                "applies to CHARGE_POINT_ID; with the identity in WS_URL, end WS_URL with /",
+            )
+        # A URL written as .../<identity>/ names the identity in its last non-empty
+        # segment; the slash stays on the wire, since that is the route the CSMS serves.
+        last = path.rstrip("/").rsplit("/", 1)[-1] if path.endswith("/") else path.rsplit("/", 1)[-1]
         identity = urllib.parse.unquote(last)
-        if not identity:
+        if not identity or path.endswith("//"):
             raise ConfigError(
                 "WS_URL",
                 "has no charge point identity as its last path segment; "

@@ -11,14 +11,22 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import re
 from dataclasses import dataclass, field
 
 from . import __version__
+from .printable import printable
 
 _GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455, section 1.3
 
 # Limits on what the server may send before the WebSocket starts.
 MAX_HEAD_BYTES = 64 * 1024
+MAX_INTERIM = 16  # 1xx answers skipped before the 101; more is a server in a loop
+BODY_READ_MAX = 4096  # of a refusal's body, enough for any reason a server gives there
+BODY_SHOWN_MAX = 200  # of that reason, quoted in the one-line verdict
+# Statuses real CSMSs answer when they do not serve the offered OCPP version:
+# "400 No matching subprotocol", a bare 404, or a 403 with no body.
+SUBPROTOCOL_SUSPECTS = frozenset({400, 403, 404})
 
 STATUS_MEANINGS = {
     400: "bad request: the CSMS rejected the upgrade request",
@@ -162,8 +170,48 @@ def _has_token(value: str | None, token: str) -> bool:
     return value is not None and token in (part.strip().lower() for part in value.split(","))
 
 
-def judge_response(head: HttpHead, key: str, offered: str, password_sent: bool) -> str:
-    """The negotiated subprotocol, or UpgradeRefused naming exactly what is wrong."""
+def is_interim(head: HttpHead) -> bool:
+    """A 1xx answer other than 101, which a client skips (RFC 9110 section 15.2)."""
+    return 100 <= head.status < 200 and head.status != 101
+
+
+def body_reason(head: HttpHead, body: bytes) -> str:
+    """What a refusal's body says, as one bounded, escaped line; "" when it says nothing.
+
+    HTML error pages are reduced to their text, so nginx's ``<h1>404 Not Found</h1>``
+    page reads as the status line it repeats, which is then left out.
+    """
+    charset = re.search(r"charset=\s*\"?([\w.:-]+)", head.header("content-type") or "", re.I)
+    try:
+        text = body.decode(charset.group(1) if charset else "utf-8", "replace")
+    except LookupError:
+        text = body.decode("utf-8", "replace")
+    if "html" in (head.header("content-type") or "").lower() or text.lstrip().startswith("<"):
+        text = re.sub(r"<(script|style)\b.*?</\1\s*>", " ", text, flags=re.S | re.I)
+        text = re.sub(r"<[^>]*>", " ", text)
+    text = " ".join(text.split())
+    status_line = f"{head.status} {head.reason}".strip()
+    if not text or text in (head.reason, status_line) or text == f"{status_line} {status_line}":
+        return ""
+    if len(text) > BODY_SHOWN_MAX:
+        text = text[: BODY_SHOWN_MAX - 3] + "..."
+    return printable(text)
+
+
+def judge_response(
+    head: HttpHead,
+    key: str,
+    offered: str,
+    password_sent: bool,
+    body: bytes = b"",
+    version_hint: bool = False,
+) -> str:
+    """The negotiated subprotocol, or UpgradeRefused naming exactly what is wrong.
+
+    ``body`` is what arrived of a refusal's body (nothing for a 101). ``version_hint``
+    names the offered subprotocol as a possible cause of a 400/403/404, for the check;
+    diagnose tries the other versions itself and says so in its own words.
+    """
     if head.status != 101:
         meaning = STATUS_MEANINGS.get(head.status)
         if head.status == 401 and not password_sent:
@@ -179,6 +227,14 @@ def judge_response(head: HttpHead, key: str, offered: str, password_sent: bool) 
             meaning = f"redirect to {location[:120]} (chargers do not follow redirects)"
         if meaning is None:
             meaning = head.reason or "unexpected status"
+        said = body_reason(head, body)
+        if said:
+            meaning += f"; the CSMS says: '{said}'"  # escaped once, by body_reason
+        if version_hint and head.status in SUBPROTOCOL_SUSPECTS:
+            meaning += (
+                f"; the offered subprotocol {offered} may be the cause "
+                "(set OCPP_VERSION to a version the CSMS serves)"
+            )
         raise UpgradeRefused(f"HTTP {head.status} {meaning}", head.status)
     if not _has_token(head.header("upgrade"), "websocket"):
         raise UpgradeRefused("101 response lacks 'Upgrade: websocket'", 101)
@@ -194,9 +250,14 @@ def judge_response(head: HttpHead, key: str, offered: str, password_sent: bool) 
         raise UpgradeRefused(
             f"CSMS accepted the WebSocket but selected no subprotocol (offered {offered})", 101
         )
-    if echoed.strip().lower() != offered.lower():
+    if echoed != offered:
+        # RFC 6455 section 4.1: the echo must be the offered token itself, compared
+        # case-sensitively; charger stacks (Python websockets, Node ws) fail otherwise.
+        same_but_case = echoed.lower() == offered.lower()
         raise UpgradeRefused(
-            f"CSMS selected subprotocol {echoed.strip()[:40]!r}, not the offered {offered}", 101
+            f"CSMS selected subprotocol {echoed[:40]!r}, not the offered {offered}"
+            + (" (subprotocol tokens are case-sensitive; chargers refuse it)" if same_but_case else ""),
+            101,
         )
     if head.header("sec-websocket-extensions"):
         raise UpgradeRefused("CSMS enabled a WebSocket extension the probe did not offer", 101)

@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from .result_schema import validated, validated_lines
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROBE = os.path.join(ROOT, "probe.py")
 
@@ -23,10 +25,17 @@ class Run:
     stdout: str
     stderr: str
 
+    def __post_init__(self) -> None:
+        # Every JSON document a run prints is checked against docs/result.schema.json,
+        # whether or not the test reads it, and its exit_code is the process's.
+        documents = validated_lines(self.stdout)
+        if len(documents) == 1 and self.stdout.count("\n") == 1:
+            assert documents[0]["exit_code"] == self.code, (documents[0]["exit_code"], self.code)
+
     @property
     def doc(self) -> dict[str, Any]:
         """The --json document."""
-        return json.loads(self.stdout)  # type: ignore[no-any-return]
+        return validated(json.loads(self.stdout))  # type: ignore[no-any-return]
 
 
 def probe_in_process(argv: list[str], env: Mapping[str, str] | None = None) -> Run:

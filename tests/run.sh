@@ -12,6 +12,7 @@ python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r build/requirements-lint.txt
 (cd tests/peers && npm ci --no-audit --no-fund --loglevel=error)
+bash tests/peers/arthexis_setup.sh
 
 .venv/bin/ruff check ocpp_probe tests probe.py bench build
 .venv/bin/mypy

@@ -107,7 +107,10 @@ def test_in_kuma_compose_starts_the_probe_then_kumas_own_command() -> None:
 def test_exec_compose_mounts_the_check_script() -> None:
     kuma = load_yaml("kuma", "compose.exec.yml")["services"]["uptime-kuma"]
     mounts = dict(mount(volume) for volume in kuma["volumes"])
-    assert mounts["./exec/ocpp-check.sh"] == "/app/data/scripts/ocpp-check.sh"
+    # PR #7147: scripts live in DATA_DIR/scripts, and a rootless Kuma refuses a scripts
+    # directory it can write to: the whole directory is mounted, read-only.
+    assert "./exec:/app/data/scripts:ro" in kuma["volumes"]
+    assert mounts["./exec"] == "/app/data/scripts"
     assert mounts["./probe.env"] == "/opt/ocpp-probe/probe.env"
     assert os.access(example("kuma", "exec", "ocpp-check.sh"), os.X_OK)
 
@@ -165,10 +168,15 @@ def test_exec_script_exit_code_is_the_verdict_and_nothing_is_pushed(tmp_path: An
                 env={"PATH": os.environ["PATH"], "PYTHONPATH": ROOT, "OCPP_PROBE_HOME": home},
                 capture_output=True, text=True, timeout=60,
             )
+    # PR #7147's script monitor: exit 0 is UP with stdout as the message, anything else
+    # DOWN with stderr as the message.
     assert runs["up"].returncode == 0
     assert runs["up"].stdout.startswith("OCPP OK - ocpp1.6 BootNotification Accepted")
+    assert runs["up"].stderr == ""
     assert runs["down"].returncode == 2
-    assert runs["down"].stdout.startswith("OCPP CRITICAL - connect failed")
+    assert runs["down"].stderr.startswith("OCPP CRITICAL - connect failed")
+    assert runs["down"].stderr.count("\n") == 1
+    assert runs["down"].stdout == ""
     assert kuma.requests == []
 
 
@@ -216,6 +224,21 @@ def test_systemd_loop_unit_runs_the_loop_and_the_timer_starts_the_oneshot() -> N
     serve = unit("ocpp-probe-serve.service")
     assert serve["Service"]["ExecStart"] == "/usr/local/bin/ocpp-probe serve --config /etc/ocpp-probe/serve.toml"
     assert serve["Service"]["ExecReload"] == "/bin/kill -HUP $MAINPID"
+    # Bad settings (exit 3) are never fixed by a restart.
+    assert loop["Service"]["Restart"] == "on-failure"
+    assert loop["Service"]["RestartPreventExitStatus"] == "3"
+    assert once["Service"]["RestartPreventExitStatus"] == "3"
+    assert (serve["Service"]["Restart"], serve["Service"]["RestartPreventExitStatus"]) == ("on-failure", "3")
+    # The one-shot unit is hardened exactly as the loop unit.
+    hardening = {
+        "DynamicUser", "NoNewPrivileges", "CapabilityBoundingSet", "SystemCallArchitectures",
+        "LockPersonality",
+    } | {key for key in loop["Service"] if key.startswith(("Protect", "Private", "Restrict"))}
+    hardening.discard("RestartPreventExitStatus")
+    assert len(hardening) >= 15
+    assert {key: once["Service"].get(key) for key in hardening} == {
+        key: loop["Service"][key] for key in hardening
+    }
 
 
 def test_cron_lines_have_schedule_user_and_probe_command() -> None:
@@ -230,6 +253,8 @@ def test_cron_lines_have_schedule_user_and_probe_command() -> None:
         assert ". /etc/ocpp-probe/ocpp-probe.env" in fields[6] and "ocpp-probe --timeout 40" in fields[6]
         assert "%" not in fields[6]  # cron would turn it into a newline
     assert "--format prometheus --output /var/lib/prometheus/node-exporter/ocpp.prom" in jobs[1]
+    # Debian's textfile directory is root's: the example says how the probe's user may write.
+    assert "setfacl -m u:ocpp-probe:rwx /var/lib/prometheus/node-exporter" in "\n".join(lines)
 
 
 def test_prometheus_examples_match_the_serve_config_and_the_metric_names() -> None:

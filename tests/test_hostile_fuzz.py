@@ -36,6 +36,7 @@ from ocpp_probe.upgrade import accept_for
 
 from .fuzz_replies import boot_payloads, encode, heartbeat_payloads, replies
 from .peers.scenario_server import OP_CLOSE, OP_TEXT, Peer, PeerGone, ScenarioServer
+from .result_schema import validated
 
 IN_MEMORY_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "3000"))
 LOOPBACK_EXAMPLES = int(os.environ.get("FUZZ_LOOPBACK_EXAMPLES", "200"))
@@ -114,7 +115,7 @@ def _assert_verdict(result: Any) -> None:
         assert result.failed_step is not None and result.reason
     # Both reporters must render whatever the CSMS put into the result.
     assert "\n" not in render_line(result)
-    orjson.loads(render_json(result))
+    validated(orjson.loads(render_json(result)))
 
 
 @pytest.mark.parametrize("version", ["1.6", "2.0.1"])
@@ -207,7 +208,7 @@ def test_any_reply_over_loopback_ends_with_a_verdict_within_the_deadline() -> No
             assert out.getvalue().count("\n") == 1
             assert "internal error" not in out.getvalue().replace("(internal error)", "")
             if as_json:
-                assert orjson.loads(out.getvalue())["exit_code"] == code
+                assert validated(orjson.loads(out.getvalue()))["exit_code"] == code
 
         prop()
         assert not server.errors, server.errors

@@ -53,7 +53,7 @@ CONFIG_ROWS: list[tuple[str, list[str], dict[str, str], str, str]] = [
     ("url-http", ["--url", "http://127.0.0.1/ocpp/CP-1"], {}, "WS_URL", "must start with ws:// or wss://"),
     ("url-no-scheme", [], {"WS_URL": "127.0.0.1/ocpp/CP-1"}, "WS_URL", "must start with ws:// or wss://"),
     ("url-missing", [], {"WS_URL": ""}, "WS_URL", "is required"),
-    ("identity-missing", [], {"WS_URL": "ws://127.0.0.1:{port}/ocpp/"}, "WS_URL",
+    ("identity-missing", [], {"WS_URL": "ws://127.0.0.1:{port}/"}, "WS_URL",
      "has no charge point identity"),
     ("version-unknown", ["--ocpp-version", "1.5"], {}, "OCPP_VERSION", "must be 1.6, 2.0.1 or 2.1, got '1.5'"),
     ("version-unknown-env", [], {"OCPP_VERSION": "ocpp2.0"}, "OCPP_VERSION", "must be 1.6, 2.0.1 or 2.1"),

@@ -75,6 +75,7 @@ def test_unknown_token_404_is_reported_without_the_token_and_makes_ok_a_warning(
         run = probe_in_process(["--demo", "--json", "--push-url", kuma.url("wrong-S3CRET")])
     assert run.code == 1
     assert run.doc["verdict"] == "OK"  # the check's own verdict stands
+    assert (run.doc["exit_code"], run.doc["check_exit_code"]) == (1, 0)  # the process's, the check's
     assert run.doc["push"]["ok"] is False
     assert run.doc["push"]["http_status"] == 404
     expected = (

@@ -21,6 +21,7 @@ from ocpp_probe.settings import check_settings_from
 from .conftest import PROBE, ROOT
 from .peers.kuma_receiver import KumaReceiver
 from .peers.ocpp_lib_csms import OcppLibCsms
+from .result_schema import validated
 
 TOKEN = "loop-T0KEN"
 
@@ -78,7 +79,7 @@ class LoopProcess:
 
     def documents(self) -> list[dict[str, Any]]:
         with open(self.out_path) as handle:
-            return [json.loads(line) for line in handle.read().splitlines() if line.endswith("}")]
+            return [validated(json.loads(line)) for line in handle.read().splitlines() if line.endswith("}")]
 
     def stderr(self) -> str:
         with open(self.err_path) as handle:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -78,21 +78,72 @@ def test_heartbeat_response_needs_current_time() -> None:
     assert str(caught.value) == "Heartbeat response field 'currentTime' is missing"
 
 
+UTC = timezone.utc
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("2025-03-01T12:00:00Z", datetime(2025, 3, 1, 12, tzinfo=timezone.utc)),
-        ("2025-03-01T14:00:00+02:00", datetime(2025, 3, 1, 12, tzinfo=timezone.utc)),
-        ("2025-03-01T12:00:00", datetime(2025, 3, 1, 12, tzinfo=timezone.utc)),  # read as UTC
-        ("2025-03-01t12:00:00.5z", datetime(2025, 3, 1, 12, 0, 0, 500000, tzinfo=timezone.utc)),
-        ("2025-03-01T12:00:00.123456789Z", datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=timezone.utc)),
-        ("2025-03-01T13:30:00.12+0130", datetime(2025, 3, 1, 12, 0, 0, 120000, tzinfo=timezone.utc)),
+        ("2025-03-01T12:00:00Z", datetime(2025, 3, 1, 12, tzinfo=UTC)),
+        ("2025-03-01T14:00:00+02:00", datetime(2025, 3, 1, 12, tzinfo=UTC)),
+        ("2025-03-01t12:00:00.5z", datetime(2025, 3, 1, 12, 0, 0, 500000, tzinfo=UTC)),
+        # Any number of fraction digits; beyond microseconds they are cut, never rounded up.
+        ("2025-03-01T12:00:00.1Z", datetime(2025, 3, 1, 12, 0, 0, 100000, tzinfo=UTC)),
+        ("2025-03-01T12:00:00.12Z", datetime(2025, 3, 1, 12, 0, 0, 120000, tzinfo=UTC)),
+        ("2025-03-01T12:00:00.1234Z", datetime(2025, 3, 1, 12, 0, 0, 123400, tzinfo=UTC)),
+        ("2025-03-01T12:00:00.123456789Z", datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)),
+        ("2025-03-01T12:00:00.9999999999999Z", datetime(2025, 3, 1, 12, 0, 0, 999999, tzinfo=UTC)),
+        # Leap seconds (RFC 3339 section 5.7 examples): the instant after :59.
+        ("1990-12-31T23:59:60Z", datetime(1991, 1, 1, tzinfo=UTC)),
+        ("1990-12-31T15:59:60-08:00", datetime(1991, 1, 1, tzinfo=UTC)),
+        ("2016-12-31T23:59:60.5Z", datetime(2017, 1, 1, 0, 0, 0, 500000, tzinfo=UTC)),
+        # Any offset, including odd ones, -00:00 (unknown local offset) and +23:59.
+        ("2025-03-01T13:30:00.12+01:30", datetime(2025, 3, 1, 12, 0, 0, 120000, tzinfo=UTC)),
+        ("1937-01-01T12:00:27.87+00:20", datetime(1937, 1, 1, 11, 40, 27, 870000, tzinfo=UTC)),
+        ("2025-03-01T12:00:00-00:00", datetime(2025, 3, 1, 12, tzinfo=UTC)),
+        ("2025-03-01T00:00:00+23:59", datetime(2025, 2, 28, 0, 1, tzinfo=UTC)),
+        ("2025-02-28T22:00:00-05:45", datetime(2025, 3, 1, 3, 45, tzinfo=UTC)),
+        ("2024-02-29T00:00:00Z", datetime(2024, 2, 29, tzinfo=UTC)),
     ],
 )
-def test_date_times_in_the_forms_csms_send(text: str, expected: datetime) -> None:
+def test_date_times_rfc_3339_allows(text: str, expected: datetime) -> None:
     assert parse_date_time(text) == expected
+    # The same value through a whole BootNotification answer, converted the same way.
+    parsed = parse_boot_response(dict(GOOD, currentTime=text), OcppVersion.V201)
+    assert parsed.current_time == expected
+    assert parsed.current_time.utcoffset() == timedelta(0)
 
 
-@pytest.mark.parametrize("text", ["", "2025-03-01", "12:00:00", "2025-03-01T25:00:00Z", "now"])
-def test_not_date_times(text: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "detail"),
+    [
+        ("2025-03-01T12:00:00", " (no offset; RFC 3339 needs Z or one like +01:00)"),
+        ("2025-03-01T12:00:00.5", " (no offset; RFC 3339 needs Z or one like +01:00)"),
+        ("2025-03-01T13:30:00+0130", " (offset without a colon; RFC 3339 needs one like +01:00)"),
+        ("2025-03-01 12:00:00Z", " (date and time separated by a space, not T)"),
+        ("2025-03-01T25:00:00Z", " (time of day out of range)"),
+        ("2025-03-01T12:60:00Z", " (time of day out of range)"),
+        ("2025-03-01T12:00:61Z", " (time of day out of range)"),
+        ("2025-03-01T12:00:00+24:00", " (offset out of range)"),
+        ("2025-03-01T12:00:00+01:60", " (offset out of range)"),
+        ("2025-02-29T12:00:00Z", " (no such date)"),
+        ("2025-13-01T00:00:00Z", " (no such date)"),
+        ("9999-12-31T23:59:59-23:59", " (out of the representable range)"),
+        ("2025-03-01T12:00:00.Z", ""),
+        ("2025-03-01T12:00Z", ""),
+        ("2025-03-01", ""),
+        ("12:00:00", ""),
+        ("now", ""),
+        ("", ""),
+        ("\uff12\uff10\uff12\uff15-03-01T12:00:00Z", ""),  # fullwidth digits are not DIGIT
+        ("2025-03-01T12:00:00Z\n", ""),
+    ],
+)
+def test_what_rfc_3339_forbids_is_a_violation_naming_the_field(text: str, detail: str) -> None:
     assert parse_date_time(text) is None
+    with pytest.raises(PayloadViolation) as caught:
+        parse_heartbeat_response({"currentTime": text})
+    assert caught.value.field == "currentTime"
+    assert str(caught.value) == (
+        f"Heartbeat response field 'currentTime' is not an RFC 3339 date-time{detail}: {text!r:.40}"
+    )

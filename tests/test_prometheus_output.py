@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -145,6 +149,95 @@ def test_json_shorthand_and_format_flag_are_exclusive() -> None:
     run = probe_in_process(["--demo", "--json", "--format", "text"])
     assert run.code == 3
     assert "not allowed with argument" in run.doc["reason"]
+
+
+def _scrape_textfiles(directory: str, log: str) -> str:
+    """What node_exporter's textfile collector makes of ``directory`` (Debian package).
+
+    A collision (two files with the same series) is no scrape error: node_exporter drops
+    one series and logs "was collected before" to ``log``.
+    """
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with open(log, "wb") as log_file:
+        exporter = subprocess.Popen(
+            ["prometheus-node-exporter", "--collector.disable-defaults", "--collector.textfile",
+             f"--collector.textfile.directory={directory}", f"--web.listen-address=127.0.0.1:{port}"],
+            stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+    try:
+        end = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+                    return str(answer.read().decode())
+            except urllib.error.HTTPError as exc:
+                return f"HTTP {exc.code}: {exc.read().decode()}"
+            except OSError:
+                if time.monotonic() > end:
+                    raise
+                time.sleep(0.1)
+    finally:
+        exporter.terminate()
+        exporter.wait(10)
+
+
+def test_configuration_error_says_why_and_two_bad_files_do_not_collide(
+    tmp_path: os.PathLike[str],
+) -> None:
+    directory = os.path.join(tmp_path, "textfiles")
+    os.mkdir(directory)
+    first = probe_in_process(
+        ["--format", "prometheus", "--output", os.path.join(directory, "csms-a.prom")],
+        {"WS_URL": "http://csms-a.example/ocpp/CP"},
+    )
+    second = probe_in_process(
+        ["--format", "prometheus", "--output", os.path.join(directory, "csms-b.prom")],
+        {"WS_URL": "ws://csms-b.example/ocpp/CP", "PROBE_TIMEOUT": "ten"},
+    )
+    assert (first.code, second.code) == (3, 3)
+    assert first.stderr == "ocpp-probe: WS_URL: must start with ws:// or wss:// (scheme is http)\n"
+    assert second.stderr == "ocpp-probe: PROBE_TIMEOUT: must be a number of seconds, got 'ten'\n"
+    with open(os.path.join(directory, "csms-a.prom")) as handle:
+        text = handle.read()
+    assert text.startswith(
+        "# ocpp-probe configuration error: WS_URL: must start with ws:// or wss:// (scheme is http)\n"
+    )
+    samples, _ = parse(text)
+    assert samples[("ocpp_probe_failed_step", (("step", "config"), ("target", "csms-a.prom")))] == 1.0
+
+    log = os.path.join(tmp_path, "node-exporter.log")
+    scraped = _scrape_textfiles(directory, log)
+    with open(log) as handle:
+        assert "was collected before" not in handle.read()
+    samples, _ = parse(scraped)
+    assert samples[("node_textfile_scrape_error", ())] == 0.0
+    for name in ("csms-a.prom", "csms-b.prom"):
+        assert samples[("ocpp_probe_success", (("target", name),))] == 0.0
+        assert samples[("ocpp_probe_verdict", (("target", name), ("verdict", "UNKNOWN")))] == 1.0
+
+
+def test_configuration_error_on_stdout_keeps_the_reason_in_a_comment() -> None:
+    run = probe_in_process(["--format", "prometheus"], {"WS_URL": "ws://h/ocpp/CP", "WARN_RTT": "-1"})
+    assert run.code == 3
+    assert run.stdout.startswith(
+        "# ocpp-probe configuration error: WARN_RTT: must be a positive number of milliseconds, got '-1'\n"
+    )
+    assert run.stderr == "ocpp-probe: WARN_RTT: must be a positive number of milliseconds, got '-1'\n"
+    samples, _ = parse(run.stdout)
+    assert samples[("ocpp_probe_failed_step", (("step", "config"), ("target", "")))] == 1.0
+
+
+def test_a_bad_run_option_still_reaches_the_output_file(tmp_path: os.PathLike[str]) -> None:
+    path = os.path.join(tmp_path, "ocpp.prom")
+    run = probe_in_process(
+        ["--demo", "--format", "prometheus", "--output", path], {"KUMA_PUSH_URL": "ftp://kuma/x"}
+    )
+    assert run.code == 3 and run.stdout == ""
+    assert run.stderr.startswith("ocpp-probe: KUMA_PUSH_URL: must be an http(s) URL")
+    with open(path) as handle:
+        assert handle.read().startswith("# ocpp-probe configuration error: KUMA_PUSH_URL: ")
 
 
 def test_every_exposition_carries_when_its_check_ran() -> None:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 import orjson
 
 from ocpp_probe.reporters.json_report import render_json
 from ocpp_probe.reporters.text import perfdata, render_line, summary
 from ocpp_probe.result import BootFacts, CheckResult, Step, Thresholds, TlsFacts, Verdict, judged
+
+from .result_schema import validated
 
 OK = CheckResult(
     verdict=Verdict.OK,
@@ -29,6 +34,26 @@ def test_ok_line_with_perfdata_for_every_phase() -> None:
         "boot=2.000ms;;;0 heartbeat=2.310ms;;;0 total=9.800ms;;;0 rtt=2.314ms;;;0 "
         "cert_days=200.00;;; clock_offset=-0.250s;;;"
     )
+
+
+def test_perfdata_carries_the_configured_thresholds() -> None:
+    # monitoring-plugins range syntax: "X" warns above X, "X:" below X, "-X:X" outside.
+    limited = replace(OK, thresholds=Thresholds(rtt_warn_ms=5.8, cert_warn_days=14, clock_warn_s=2.5))
+    assert perfdata(limited).split(" ")[-3:] == [
+        "rtt=2.314ms;5.8;;0", "cert_days=200.00;14:;;", "clock_offset=-0.250s;-2.5:2.5;;",
+    ]
+    # Only the limits that are set: the default certificate limit, no RTT or clock limit.
+    assert perfdata(replace(OK, thresholds=Thresholds())).split(" ")[-3:] == [
+        "rtt=2.314ms;;;0", "cert_days=200.00;14:;;", "clock_offset=-0.250s;;;",
+    ]
+
+
+def test_thresholds_reach_the_perfdata_of_a_real_run(probe: Any) -> None:
+    run = probe(["--demo", "--warn-rtt", "250", "--warn-clock", "3"])
+    assert run.code == 0, run.stdout
+    fields = dict(item.split("=", 1) for item in run.stdout.split(" | ", 1)[1].split())
+    assert fields["rtt"].endswith(";250;;0")
+    assert fields["clock_offset"].endswith(";-3:3;;")
 
 
 def test_critical_line_names_the_step() -> None:
@@ -64,7 +89,7 @@ def test_perfdata_of_a_failure_has_only_what_ran() -> None:
 
 
 def test_json_document_carries_every_fact() -> None:
-    doc = orjson.loads(render_json(OK))
+    doc = validated(orjson.loads(render_json(OK)))
     assert doc["verdict"] == "OK" and doc["exit_code"] == 0 and doc["ok"] is True
     assert doc["failed_step"] is None and doc["reason"] is None
     assert doc["timings_ms"]["tls"] == 3.1

@@ -25,6 +25,7 @@ from ocpp_probe.serve.config import ServeConfig, ServeConfigError, load_config, 
 from .conftest import PROBE, ROOT
 from .peers.ocpp_lib_csms import OcppLibCsms
 from .peers.ocpp_rpc_csms import OcppRpcCsms
+from .result_schema import validated
 from .test_prometheus_output import parse
 
 PROMETHEUS_ACCEPT = (
@@ -44,7 +45,12 @@ class Answer:
 
     @property
     def doc(self) -> dict[str, Any]:
-        return json.loads(self.body)  # type: ignore[no-any-return]
+        document = json.loads(self.body)
+        if self.status >= 400 and "verdict" not in document:
+            # serve's own refusals (bad request, busy) are not check results
+            assert set(document) == {"error", "reason"}, document
+            return document  # type: ignore[no-any-return]
+        return validated(document)  # type: ignore[no-any-return]
 
 
 def get(url: str, headers: dict[str, str] | None = None, method: str = "GET") -> Answer:

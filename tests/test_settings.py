@@ -38,6 +38,30 @@ def test_charge_point_id_is_appended_percent_encoded() -> None:
     assert s.resource == "/ocpp/CP%201%2F%C3%BC%3Ax"
 
 
+@pytest.mark.parametrize(
+    ("values", "identity", "resource", "url"),
+    [
+        # A URL ending in / names the identity in its last non-empty segment; the
+        # slash is kept on the wire, since it is the route such a CSMS serves.
+        ({"WS_URL": "ws://h/ws/ocpp/CP%201/"}, "CP 1", "/ws/ocpp/CP%201/", "ws://h/ws/ocpp/CP%201/"),
+        ({"WS_URL": "ws://h/ws/ocpp/CP1/?t=1"}, "CP1", "/ws/ocpp/CP1/?t=1", "ws://h/ws/ocpp/CP1/?t=1"),
+        ({"WS_URL": "ws://h/CP1/"}, "CP1", "/CP1/", "ws://h/CP1/"),
+        # CHARGE_POINT_ID plus WS_TRAILING_SLASH: the appended form with the slash.
+        ({"WS_URL": "ws://h/ws/ocpp/", "CHARGE_POINT_ID": "CP 1", "WS_TRAILING_SLASH": "true"},
+         "CP 1", "/ws/ocpp/CP%201/", "ws://h/ws/ocpp/CP%201/"),
+        ({"WS_URL": "ws://h/ws/ocpp", "CHARGE_POINT_ID": "CP1", "WS_TRAILING_SLASH": "yes"},
+         "CP1", "/ws/ocpp/CP1/", "ws://h/ws/ocpp/CP1/"),
+        # Without it, the appended form has no slash, as before.
+        ({"WS_URL": "ws://h/ws/ocpp/", "CHARGE_POINT_ID": "CP1"}, "CP1", "/ws/ocpp/CP1", "ws://h/ws/ocpp/CP1"),
+        ({"WS_URL": "ws://h/ws/ocpp/", "CHARGE_POINT_ID": "CP1", "WS_TRAILING_SLASH": "false"},
+         "CP1", "/ws/ocpp/CP1", "ws://h/ws/ocpp/CP1"),
+    ],
+)
+def test_trailing_slash_urls(values: dict[str, str], identity: str, resource: str, url: str) -> None:
+    s = check_settings_from(values)
+    assert (s.identity, s.resource, s.url) == (identity, resource, url)
+
+
 def test_identity_from_url_is_decoded() -> None:
     assert check_settings_from({"WS_URL": "ws://h/ocpp/CP%201"}).identity == "CP 1"
 
@@ -55,7 +79,13 @@ def test_timeouts_are_read_in_their_units() -> None:
         ({"WS_URL": "csms.test/ocpp/CP1"}, "WS_URL", "must start with ws:// or wss:// (scheme is none)"),
         ({"WS_URL": "ws:///ocpp/CP1"}, "WS_URL", "has no host name"),
         ({"WS_URL": "ws://h:99999/ocpp/CP1"}, "WS_URL", "is not a valid URL"),
-        ({"WS_URL": "ws://h/ocpp/"}, "WS_URL", "has no charge point identity"),
+        ({"WS_URL": "ws://h/"}, "WS_URL", "has no charge point identity"),
+        ({"WS_URL": "ws://h"}, "WS_URL", "has no charge point identity"),
+        ({"WS_URL": "ws://h/ocpp/CP1//"}, "WS_URL", "has no charge point identity"),
+        ({"WS_URL": "ws://h/ocpp/CP1", "WS_TRAILING_SLASH": "1"}, "WS_TRAILING_SLASH",
+         "applies to CHARGE_POINT_ID; with the identity in WS_URL, end WS_URL with /"),
+        ({"WS_URL": "ws://h/ocpp/", "CHARGE_POINT_ID": "CP1", "WS_TRAILING_SLASH": "sometimes"},
+         "WS_TRAILING_SLASH", "must be true or false"),
         ({"WS_URL": "ws://u:p@h/ocpp/CP1"}, "WS_URL", "must not carry credentials"),
         ({"OCPP_VERSION": "2.0"}, "OCPP_VERSION", "must be 1.6, 2.0.1 or 2.1, got '2.0'"),
         ({"PROBE_TIMEOUT": "-1"}, "PROBE_TIMEOUT", "must be a positive number of seconds"),

@@ -101,7 +101,8 @@ def test_certificate_expiring_soon_is_a_warning(ca: trustme.CA, ca_file: str) ->
         line = probe_in_process([], {"WS_URL": csms.url(), "TLS_CA_FILE": ca_file}).stdout
     assert line.startswith("OCPP WARNING - certificate expires in ")
     assert " days - ocpp1.6 BootNotification Accepted, Heartbeat RTT " in line
-    days = float(re.search(r" cert_days=(\d+\.\d\d);;;", line).group(1))  # type: ignore[union-attr]
+    # WARN_CERT_DAYS (14 by default) is the warn field, in range syntax: warn below 14.
+    days = float(re.search(r" cert_days=(\d+\.\d\d);14:;;", line).group(1))  # type: ignore[union-attr]
     assert 4 < days <= 5
 
 

@@ -12,9 +12,16 @@ from ..result import CheckResult
 
 
 def result_document(result: CheckResult) -> dict[str, Any]:
+    """The check's result; keys are snake_case, as docs/result.schema.json declares.
+
+    ``exit_code`` is the check's own code here; the command line replaces it with the
+    code the process exits with (a failed push raises it), and keeps the check's in
+    ``check_exit_code``.
+    """
     return {
         "verdict": result.verdict.name,
         "exit_code": result.verdict.exit_code,
+        "check_exit_code": result.verdict.exit_code,
         "ok": result.ok,
         "failed_step": result.failed_step.value if result.failed_step else None,
         "reason": result.reason or None,

@@ -1,6 +1,6 @@
 """Uptime Kuma's Push monitor: bring each check's verdict to Kuma with one GET.
 
-Kuma has no monitor that runs a command, so the probe calls Kuma instead:
+No released Kuma has a monitor that runs a command of yours, so the probe calls Kuma instead:
 ``<kuma>/api/push/<token>?status=up|down&msg=...&ping=<ms>``. Kuma 1.23 accepts GET
 only and reads the query string only, so that is all this sends. ``ping`` is the
 Heartbeat RTT, which Kuma charts as the monitor's response time.

@@ -28,16 +28,32 @@ def summary(result: CheckResult) -> str:
     return text
 
 
+def _number(value: float) -> str:
+    return f"{value:.6f}".rstrip("0").rstrip(".")
+
+
 def perfdata(result: CheckResult) -> str:
-    """Nagios plugin perfdata: label=value[UOM];warn;crit;min;max, one per measure."""
+    """Nagios plugin perfdata: label=value[UOM];warn;crit;min;max, one per measure.
+
+    The warn field carries the configured WARN_* limit in the monitoring-plugins range
+    syntax, so graphers draw the line where the verdict turns: ``X`` warns above X,
+    ``X:`` below X, ``-X:X`` outside plus or minus X. There is no critical limit.
+    """
+    limits = result.thresholds
+    rtt_warn = limits.rtt_warn_ms if limits else None
+    cert_warn = limits.cert_warn_days if limits else None
+    clock_warn = limits.clock_warn_s if limits else None
     items = [f"{step}={_ms(ms)};;;0" for step, ms in result.timings_ms.items()]
     items.append(f"total={_ms(result.total_ms)};;;0")
     if result.heartbeat_rtt_ms is not None:
-        items.append(f"rtt={_ms(result.heartbeat_rtt_ms)};;;0")
+        warn = "" if rtt_warn is None else _number(rtt_warn)
+        items.append(f"rtt={_ms(result.heartbeat_rtt_ms)};{warn};;0")
     if result.tls is not None and result.tls.cert_days_left is not None:
-        items.append(f"cert_days={result.tls.cert_days_left:.2f};;;")
+        warn = "" if cert_warn is None else _number(cert_warn) + ":"
+        items.append(f"cert_days={result.tls.cert_days_left:.2f};{warn};;")
     if result.clock_offset_s is not None:
-        items.append(f"clock_offset={result.clock_offset_s:.3f}s;;;")
+        warn = "" if clock_warn is None else f"-{_number(clock_warn)}:{_number(clock_warn)}"
+        items.append(f"clock_offset={result.clock_offset_s:.3f}s;{warn};;")
     return " ".join(items)
 
 

@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Callable
 
 import websockets
 from ocpp.routing import on
@@ -27,6 +27,9 @@ _PACKAGES = {"1.6": "ocpp.v16", "2.0.1": "ocpp.v201", "2.1": "ocpp.v21"}
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+TimeFormat = Callable[[datetime], str]
 
 
 @dataclass
@@ -54,7 +57,7 @@ def _charge_point_class(version: str, owner: OcppLibCsms) -> type:
                 # Answer only after our own CALL got its answer from the probe.
                 await self.call_first_done.wait()
             return call_result.BootNotification(
-                current_time=_now(), interval=owner.interval, status=owner.boot_status
+                current_time=owner.now(), interval=owner.interval, status=owner.boot_status
             )
 
         @on("Heartbeat")
@@ -62,7 +65,7 @@ def _charge_point_class(version: str, owner: OcppLibCsms) -> type:
             owner.seen.actions.append("Heartbeat")
             if owner.heartbeat_delay_s:
                 await asyncio.sleep(owner.heartbeat_delay_s)
-            return call_result.Heartbeat(current_time=_now())
+            return call_result.Heartbeat(current_time=owner.now())
 
         async def send_call_first(self) -> None:
             try:
@@ -92,6 +95,7 @@ class OcppLibCsms:
         heartbeat_delay_s: float = 0.0,
         interval: int = 300,
         port: int = 0,
+        time_format: TimeFormat | None = None,
     ) -> None:
         self.version = version
         self.boot_status = boot_status
@@ -100,6 +104,7 @@ class OcppLibCsms:
         self.ssl_context = ssl_context
         self.heartbeat_delay_s = heartbeat_delay_s
         self.interval = interval
+        self.time_format = time_format  # how currentTime is written; RFC 3339 UTC by default
         self.seen = Seen()
         # A fixed port lets a test stop this CSMS and start a new one where the probe looks.
         self.port = port
@@ -107,6 +112,11 @@ class OcppLibCsms:
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: Any = None
         self._cp_class = _charge_point_class(version, self)
+
+    def now(self) -> str:
+        if self.time_format is None:
+            return _now()
+        return self.time_format(datetime.now(timezone.utc))
 
     def url(self, identity: str = "CP-1", host: str = "127.0.0.1") -> str:
         scheme = "wss" if self.ssl_context else "ws"
