@@ -193,6 +193,7 @@ def test_units_are_hardened_and_keep_exit_3(deb: Path, tmp_path: Path) -> None:
             "DynamicUser=yes", "NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes",
             "PrivateTmp=yes", "CapabilityBoundingSet=", "SystemCallFilter=@system-service",
             "SystemCallArchitectures=native", "Restart=on-failure", "RestartPreventExitStatus=3",
+            "KillMode=mixed",
         } <= settings, unit
         assert not any(s.startswith(("User=", "ExecStartPre=", "ReadWritePaths=")) for s in settings), unit
     instance = (tmp_path / "lib/systemd/system/ocpp-probe@.service").read_text()

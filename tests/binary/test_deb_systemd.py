@@ -59,11 +59,11 @@ answer() {
 wait_for answer && head -n 1 /root/serve-answer | tr -d '\r' | sed 's/^/serve_status=/' >> $out
 grep -q '"verdict": *"OK"' /root/serve-answer && echo "serve_verdict=OK" >> $out
 pid=$(prop ocpp-probe-serve.service MainPID)
+echo "serve_uid=$(awk '/^Uid:/ {print $2}' /proc/$pid/status)" >> $out
 systemctl reload ocpp-probe-serve.service
 rm -f /root/serve-answer
 wait_for answer && head -n 1 /root/serve-answer | tr -d '\r' | sed 's/^/reloaded_status=/' >> $out
 echo "reloaded_same_pid=$([ "$(prop ocpp-probe-serve.service MainPID)" = "$pid" ] && echo yes)" >> $out
-echo "serve_uid=$(awk '/^Uid:/ {print $2}' /proc/$pid/status)" >> $out
 systemctl stop ocpp-probe-serve.service
 echo "serve_stopped_result=$(prop ocpp-probe-serve.service Result)" >> $out
 echo "done=yes" >> $out
@@ -92,7 +92,7 @@ exec systemd-nspawn --quiet --directory="$top/merged" --register=no --keep-unit 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "boot_suite" in metafunc.fixturenames:
-        metafunc.parametrize("boot_suite", ["bookworm", "bullseye"])
+        metafunc.parametrize("boot_suite", ["bookworm", "bullseye"], scope="module")
 
 
 def boot(root: DebRoot) -> subprocess.CompletedProcess[str]:
@@ -105,10 +105,13 @@ def boot(root: DebRoot) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_units_run_under_systemd(
-    boot_suite: str, amd64_binary: Path, debs: dict[str, Path], tmp_path: Path
-) -> None:
-    """(amd64_binary: deselected with the other amd64-only tests when amd64 is not under test.)"""
+@pytest.fixture(scope="module")
+def results(
+    boot_suite: str, amd64_binary: Path, debs: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, str]:
+    """What the driver found in one boot of a fresh root with the package installed.
+    (amd64_binary: deselected with the other amd64-only tests when amd64 is not under test.)"""
+    tmp_path = tmp_path_factory.mktemp(f"boot-{boot_suite}")
     root = DebRoot(pristine_root(boot_suite, "amd64"), tmp_path / "root")
     package = root.put(debs["amd64"])
     (tmp_path / "drive.sh").write_text(DRIVER)
@@ -134,27 +137,38 @@ def test_units_run_under_systemd(
         booted = boot(root)
     results_file = root.upper / "root" / "results"
     assert results_file.exists(), booted.stdout[-3000:] + booted.stderr[-3000:]
-    results = dict(line.split("=", 1) for line in results_file.read_text().splitlines())
+    found = dict(line.split("=", 1) for line in results_file.read_text().splitlines())
+    assert found.get("done") == "yes", found
+    return found
 
-    # Loop mode under the unit's sandbox: checks, as an unprivileged dynamic user,
-    # with no new privileges, a seccomp filter and no capabilities; stops with exit 0.
+
+def test_loop_instance_runs_sandboxed_and_stops_cleanly(results: dict[str, str]) -> None:
+    """Loop mode under the unit's sandbox: checks, as an unprivileged dynamic user, with
+    no new privileges, a seccomp filter and no capabilities; stops with exit 0."""
     assert results.get("good_ok") == "yes", results
     assert results["good_state"] == "active"
     assert int(results["good_uid"]) >= 61184  # systemd's DynamicUser range
     assert (results["good_nonewprivs"], results["good_seccomp"]) == ("1", "2")
     assert int(results["good_capeff"], 16) == 0
     assert (results["good_stopped_status"], results["good_stopped_result"]) == ("0", "success")
-    # Bad settings: exit 3, reported, and not restarted (RestartPreventExitStatus=3).
+
+
+def test_bad_settings_exit_3_and_are_not_restarted(results: dict[str, str]) -> None:
     assert (results["bad_state"], results["bad_status"], results["bad_restarts"]) == ("failed", "3", "0")
     assert results["bad_line"] == (
         "OCPP UNKNOWN - config failed: PROBE_TIMEOUT: must be a positive number of seconds, got '-5'"
     )
-    # Serve mode answers a probe of its configured target as a dynamic user.
+
+
+def test_serve_unit_answers_a_probe(results: dict[str, str]) -> None:
     assert re.match(r"HTTP/1\.[01] 200 ", results.get("serve_status", "")), results
     assert results.get("serve_verdict") == "OK"
     assert int(results["serve_uid"]) >= 61184
-    # systemctl reload (SIGHUP) rereads serve.toml in the same process.
+
+
+def test_serve_unit_reload_rereads_the_config_in_the_same_process(results: dict[str, str]) -> None:
+    """systemctl reload sends SIGHUP to the main process, which is the binary's staticx
+    loader: the loader must pass it on to the probe rather than die of it."""
+    assert results["reloaded_same_pid"] == "yes", results
     assert re.match(r"HTTP/1\.[01] 200 ", results.get("reloaded_status", "")), results
-    assert results["reloaded_same_pid"] == "yes"
-    assert results["serve_stopped_result"] == "success"
-    assert results.get("done") == "yes"
+    assert results["serve_stopped_result"] == "success"  # SIGTERM after the reload: exit 0
