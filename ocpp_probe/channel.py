@@ -37,10 +37,11 @@ CLOSE_MEANINGS = {
 class ConnectionClosed(Exception):
     """The CSMS closed the WebSocket (with a close frame) or the TCP connection."""
 
-    def __init__(self, reason: str, code: int | None = None) -> None:
+    def __init__(self, reason: str, code: int | None = None, by_frame: bool = True) -> None:
         super().__init__(reason)
         self.reason = reason
         self.code = code
+        self.by_frame = by_frame  # False: the TCP connection ended with no close frame
 
 
 class WebSocketViolation(Exception):
@@ -104,6 +105,11 @@ class Channel:
         self._frames = _CappedFrameBuffer(self._recv_bytes, max_message_bytes)
         self._trace = trace
         self.closed_by_peer = False
+        # A message being joined from fragments; kept across calls (see receive_any).
+        self._fragments: list[bytes] = []
+        self._first_opcode: int | None = None
+        self._size = 0
+        self.on_pong: Callable[[bytes], None] | None = None
 
     def _recv_bytes(self, size: int) -> bytes:
         if self._pending:
@@ -112,7 +118,9 @@ class Channel:
         data = self._sock.recv(size)
         if not data:
             self.closed_by_peer = True
-            raise ConnectionClosed("CSMS closed the connection without a WebSocket close frame")
+            raise ConnectionClosed(
+                "CSMS closed the connection without a WebSocket close frame", by_frame=False
+            )
         return data
 
     def _send_frame(self, data: bytes, opcode: int) -> None:
@@ -123,55 +131,76 @@ class Channel:
 
     def receive_text(self, deadline: Deadline) -> bytes:
         """The next complete text message; control frames are handled on the way."""
-        self._sock.io_deadline = deadline
-        fragments: list[bytes] = []
-        first_opcode: int | None = None
-        size = 0
         while True:
-            try:
-                frame = self._frames.recv_frame()
-            except WebSocketException as exc:
-                if self._frames.opcode == ABNF.OPCODE_CLOSE:
-                    # The header was fine, so websocket-client objected to the close payload.
-                    detail = str(exc).replace("Invalid close opcode", "invalid close code").rstrip(".")
-                    raise WebSocketViolation(f"CSMS sent an invalid close frame ({detail})") from None
-                raise WebSocketViolation(f"invalid WebSocket frame from CSMS ({exc})") from None
-            opcode = frame.opcode
-            data = frame.data if isinstance(frame.data, bytes) else frame.data.encode()
-            if opcode >= 0x8:
-                if opcode == ABNF.OPCODE_PING:
-                    self._note(f"< ping ({len(data)} bytes), answered with pong")
-                    self._send_frame(data, ABNF.OPCODE_PONG)
-                elif opcode == ABNF.OPCODE_CLOSE:
-                    closed = _close_reason(data)
-                    self.closed_by_peer = True
-                    self._note(f"< close: {closed.reason}")
-                    self._reply_close(data[:2])
-                    raise closed
-                continue
-            if opcode == ABNF.OPCODE_CONT:
-                if first_opcode is None:
-                    raise WebSocketViolation("CSMS sent a continuation frame with nothing to continue")
-            elif first_opcode is not None:
-                raise WebSocketViolation("CSMS started a new message inside a fragmented one")
-            else:
-                first_opcode = opcode
-            size += len(data)
-            if size > self._cap:
-                raise WebSocketViolation(
-                    f"CSMS sent a message over the {self._cap}-byte limit (fragmented)"
-                )
-            fragments.append(data)
-            if not frame.fin:
-                continue
-            message = b"".join(fragments)
-            if first_opcode == ABNF.OPCODE_BINARY:
-                raise WebSocketViolation("CSMS sent a binary message; OCPP-J uses text messages")
-            try:
-                message.decode("utf-8")
-            except UnicodeDecodeError:
-                raise WebSocketViolation("CSMS sent a text message that is not valid UTF-8") from None
-            return message
+            message = self.receive_any(deadline)
+            if message is not None:
+                return message
+
+    def receive_any(self, deadline: Deadline) -> bytes | None:
+        """One frame: a complete text message, or None after a control or partial frame.
+
+        A deadline that passes mid-message loses nothing: the frame reader and the
+        fragments read so far are kept, so the next call resumes where this one stopped
+        (station mode waits in short windows between its own pings and Heartbeats).
+        """
+        self._sock.io_deadline = deadline
+        try:
+            frame = self._frames.recv_frame()
+        except WebSocketException as exc:
+            if self._frames.opcode == ABNF.OPCODE_CLOSE:
+                # The header was fine, so websocket-client objected to the close payload.
+                detail = str(exc).replace("Invalid close opcode", "invalid close code").rstrip(".")
+                raise WebSocketViolation(f"CSMS sent an invalid close frame ({detail})") from None
+            raise WebSocketViolation(f"invalid WebSocket frame from CSMS ({exc})") from None
+        opcode = frame.opcode
+        data = frame.data if isinstance(frame.data, bytes) else frame.data.encode()
+        if opcode >= 0x8:
+            if opcode == ABNF.OPCODE_PING:
+                self._note(f"< ping ({len(data)} bytes), answered with pong")
+                self._send_frame(data, ABNF.OPCODE_PONG)
+            elif opcode == ABNF.OPCODE_PONG:
+                if self.on_pong is not None:
+                    self.on_pong(data)
+            elif opcode == ABNF.OPCODE_CLOSE:
+                closed = _close_reason(data)
+                self.closed_by_peer = True
+                self._note(f"< close: {closed.reason}")
+                self._reply_close(data[:2])
+                raise closed
+            return None
+        if opcode == ABNF.OPCODE_CONT:
+            if self._first_opcode is None:
+                raise WebSocketViolation("CSMS sent a continuation frame with nothing to continue")
+        elif self._first_opcode is not None:
+            raise WebSocketViolation("CSMS started a new message inside a fragmented one")
+        else:
+            self._first_opcode = opcode
+        self._size += len(data)
+        if self._size > self._cap:
+            raise WebSocketViolation(
+                f"CSMS sent a message over the {self._cap}-byte limit (fragmented)"
+            )
+        self._fragments.append(data)
+        if not frame.fin:
+            return None
+        message = b"".join(self._fragments)
+        first_opcode = self._first_opcode
+        self._fragments, self._first_opcode, self._size = [], None, 0
+        if first_opcode == ABNF.OPCODE_BINARY:
+            raise WebSocketViolation("CSMS sent a binary message; OCPP-J uses text messages")
+        try:
+            message.decode("utf-8")
+        except UnicodeDecodeError:
+            raise WebSocketViolation("CSMS sent a text message that is not valid UTF-8") from None
+        return message
+
+    def arm(self, deadline: Deadline) -> None:
+        """Bound the sends that follow (a held connection outlives each wait's deadline)."""
+        self._sock.io_deadline = deadline
+
+    def send_ping(self, data: bytes, deadline: Deadline) -> None:
+        self._sock.io_deadline = deadline
+        self._send_frame(data, ABNF.OPCODE_PING)
 
     def _reply_close(self, code: bytes) -> None:
         try:

@@ -6,7 +6,6 @@ monotonic clock and bounded by the one deadline made here.
 
 from __future__ import annotations
 
-import base64
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +16,10 @@ from .channel import Channel
 from .connection import connect, resolve, show_address, start_tls, tunnel, upgrade
 from .deadline import Deadline
 from .exchange import Exchange
+from .failures import FailureKind
 from .messages import (
+    PRE_BOOT_ERRORS,
+    BootResponse,
     BootStatus,
     PayloadViolation,
     boot_notification_payload,
@@ -25,7 +27,7 @@ from .messages import (
     parse_boot_response,
     parse_heartbeat_response,
 )
-from .redact import Redactor
+from .redact import Redactor, query_secrets, redact_url
 from .result import BootFacts, CheckResult, Step, StepFailure, TlsFacts, Verdict, judged
 from .settings import CheckSettings, ConfigError
 from .sockets import DeadlineSocket, DeadlineSSLSocket
@@ -33,12 +35,14 @@ from .tls import client_context
 from .trace import Tracer
 from .upgrade import basic_token, basic_token_bytes
 
+PENDING_HEALTHY = "BootNotification Pending (counted as healthy)"
+
 # The close handshake is a courtesy after the verdict is known; it gets little time.
 CLOSE_BUDGET_S = 1.0
 
 
 @dataclass
-class _Progress:
+class Progress:
     """What the check has learned so far; becomes the CheckResult."""
 
     timings_ms: dict[str, float] = field(default_factory=dict)
@@ -72,10 +76,13 @@ def _boot_failure(boot: BootFacts) -> str:
     return f"BootNotification Rejected{why}: the CSMS refuses this station, retry in {boot.interval_s} s"
 
 
-def _steps(
-    settings: CheckSettings, deadline: Deadline, progress: _Progress, trace: Tracer | None
-) -> Channel | None:
-    """Run the steps in order; returns the open channel for closing, raises StepFailure."""
+def open_channel(
+    settings: CheckSettings, deadline: Deadline, progress: Progress, trace: Tracer | None
+) -> Channel:
+    """Resolve, connect, TLS and upgrade: the WebSocket a station talks OCPP on.
+
+    Shared by the one-shot check and station mode's (re)connects; raises StepFailure.
+    """
     try:
         context = client_context(settings) if settings.secure else None
     except ConfigError as exc:
@@ -107,15 +114,75 @@ def _steps(
     with progress.timed(Step.UPGRADE):
         upgraded = upgrade(sock, settings, deadline, trace)
     progress.subprotocol = upgraded.subprotocol
-    channel = Channel(sock, upgraded.leftover, trace=trace)
+    return Channel(sock, upgraded.leftover, trace=trace)
 
+
+def _steps(
+    settings: CheckSettings, deadline: Deadline, progress: Progress, trace: Tracer | None
+) -> Channel | None:
+    """Run the steps in order; returns the open channel for closing, raises StepFailure."""
+    channel = open_channel(settings, deadline, progress, trace)
     exchange = Exchange(channel, settings.version, trace, progress.csms_calls)
     response_budget = settings.response_timeout_s
+    if not settings.no_boot:
+        _boot(settings, deadline, progress, exchange)
+        if progress.boot is not None and progress.boot.status != BootStatus.ACCEPTED.value:
+            return channel  # Pending counted as healthy: a Pending station sends no Heartbeat
+    try:
+        heartbeat(exchange, deadline.narrowed(response_budget, "Heartbeat response"), progress)
+    except StepFailure as exc:
+        if settings.no_boot and exc.error_code in PRE_BOOT_ERRORS:
+            raise StepFailure(
+                Step.HEARTBEAT,
+                f"{exc.reason} (sent without BootNotification: this CSMS wants a boot "
+                "first on each connection, drop --no-boot / PROBE_NO_BOOT)",
+                kind=exc.kind,
+                error_code=exc.error_code,
+            ) from None
+        raise
+    return channel
+
+
+def heartbeat(exchange: Exchange, deadline: Deadline, progress: Progress) -> None:
+    """One Heartbeat: its RTT and the CSMS clock's offset go into ``progress``."""
+    with progress.timed(Step.HEARTBEAT):
+        sent_wall = time.time()
+        sent = time.perf_counter()
+        payload = exchange.call("Heartbeat", heartbeat_payload(), deadline, Step.HEARTBEAT)
+        progress.heartbeat_rtt_ms = (time.perf_counter() - sent) * 1000
+        received_wall = time.time()
+        try:
+            csms_time = parse_heartbeat_response(payload)
+        except PayloadViolation as exc:
+            raise StepFailure(Step.HEARTBEAT, f"protocol violation: {exc}") from None
+        # The CSMS read its clock somewhere in the round trip; the midpoint is the best guess.
+        progress.clock_offset_s = csms_time.timestamp() - (sent_wall + received_wall) / 2
+
+
+def _boot(
+    settings: CheckSettings, deadline: Deadline, progress: Progress, exchange: Exchange
+) -> None:
+    """BootNotification; returns when Accepted or Pending counted as healthy."""
+    boot = boot_notification(settings, exchange, deadline, progress)
+    if boot.status is not BootStatus.ACCEPTED:
+        assert progress.boot is not None
+        if boot.status is BootStatus.PENDING and settings.accept_pending:
+            # A Pending station must not send Heartbeat, so the check ends here.
+            progress.warnings.append(PENDING_HEALTHY)
+            return
+        _close_quietly(exchange.channel, deadline)
+        raise boot_refused(progress.boot)
+
+
+def boot_notification(
+    settings: CheckSettings, exchange: Exchange, deadline: Deadline, progress: Progress
+) -> BootResponse:
+    """Send BootNotification and read its answer into ``progress.boot``."""
     with progress.timed(Step.BOOT):
         payload = exchange.call(
             "BootNotification",
             boot_notification_payload(settings.version, settings.model, settings.vendor),
-            deadline.narrowed(response_budget, "BootNotification response"),
+            deadline.narrowed(settings.response_timeout_s, "BootNotification response"),
             Step.BOOT,
         )
         try:
@@ -128,32 +195,13 @@ def _steps(
             boot.current_time.isoformat().replace("+00:00", "Z"),
             boot.reason_code[:60] if boot.reason_code else None,
         )
-    if boot.status is not BootStatus.ACCEPTED:
-        if boot.status is BootStatus.PENDING and settings.accept_pending:
-            # A Pending station must not send Heartbeat, so the check ends here.
-            progress.warnings.append("BootNotification Pending (counted as healthy)")
-            return channel
-        _close_quietly(channel, deadline)
-        raise StepFailure(Step.BOOT, _boot_failure(progress.boot))
+    return boot
 
-    with progress.timed(Step.HEARTBEAT):
-        sent_wall = time.time()
-        sent = time.perf_counter()
-        payload = exchange.call(
-            "Heartbeat",
-            heartbeat_payload(),
-            deadline.narrowed(response_budget, "Heartbeat response"),
-            Step.HEARTBEAT,
-        )
-        progress.heartbeat_rtt_ms = (time.perf_counter() - sent) * 1000
-        received_wall = time.time()
-        try:
-            csms_time = parse_heartbeat_response(payload)
-        except PayloadViolation as exc:
-            raise StepFailure(Step.HEARTBEAT, f"protocol violation: {exc}") from None
-        # The CSMS read its clock somewhere in the round trip; the midpoint is the best guess.
-        progress.clock_offset_s = csms_time.timestamp() - (sent_wall + received_wall) / 2
-    return channel
+
+def boot_refused(boot: BootFacts) -> StepFailure:
+    """The failure for a BootNotification answered Pending or Rejected."""
+    kind = FailureKind.BOOT_PENDING if boot.status == BootStatus.PENDING.value else FailureKind.BOOT_REJECTED
+    return StepFailure(Step.BOOT, _boot_failure(boot), kind=kind)
 
 
 def _close_quietly(channel: Channel, deadline: Deadline) -> None:
@@ -165,12 +213,12 @@ def _close_quietly(channel: Channel, deadline: Deadline) -> None:
 
 def run_check(settings: CheckSettings, trace: Tracer | None = None) -> CheckResult:
     """Check one CSMS endpoint; never raises for anything the server or network does."""
-    redactor = _redactor(settings)
+    redactor = redactor_for(settings)
     trace = redactor.tracer(trace)
-    started_at = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    started_at = utc_now()
     begin = time.perf_counter()
     deadline = Deadline.after(settings.timeout_s)
-    progress = _Progress()
+    progress = Progress()
     failure: StepFailure | None = None
     channel: Channel | None = None
     try:
@@ -181,7 +229,7 @@ def run_check(settings: CheckSettings, trace: Tracer | None = None) -> CheckResu
     except StepFailure as exc:
         failure = exc
     except Exception as exc:  # a bug, not a server fault: say so instead of a traceback
-        step = _current_step(progress)
+        step = current_step(progress)
         failure = StepFailure(
             step, f"internal error during {step.value}: {type(exc).__name__}: {exc}", Verdict.UNKNOWN
         )
@@ -191,11 +239,28 @@ def run_check(settings: CheckSettings, trace: Tracer | None = None) -> CheckResu
     if trace and failure is not None:
         trace(f"! {failure.step.value} failed: {failure.reason}")
     total_ms = (time.perf_counter() - begin) * 1000
-    result = CheckResult(
+    result = result_of(settings, progress, failure, total_ms, started_at)
+    return redactor.result(judged(result, settings.thresholds))
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def result_of(
+    settings: CheckSettings,
+    progress: Progress,
+    failure: StepFailure | None,
+    total_ms: float,
+    started_at: str,
+) -> CheckResult:
+    """What ``progress`` learned, as a result (not yet judged against thresholds)."""
+    return CheckResult(
         verdict=Verdict.OK if failure is None else failure.verdict,
-        target=settings.url,
+        target=redact_url(settings.url),
         ocpp_version=settings.version.value,
         failed_step=None if failure is None else failure.step,
+        failure_kind=None if failure is None else failure.kind,
         reason="" if failure is None else failure.reason,
         timings_ms=dict(progress.timings_ms),
         total_ms=total_ms,
@@ -211,23 +276,27 @@ def run_check(settings: CheckSettings, trace: Tracer | None = None) -> CheckResu
         started_at=started_at,
         thresholds=settings.thresholds,
     )
-    return redactor.result(judged(result, settings.thresholds))
 
 
-def _redactor(settings: CheckSettings) -> Redactor:
+def redactor_for(settings: CheckSettings) -> Redactor:
     secrets: list[str | None] = []
     if settings.password is not None:
         secrets += [settings.password, basic_token(settings.identity, settings.password)]
         if settings.password_hex:
-            secrets.append(basic_token_bytes(settings.identity, bytes.fromhex(settings.password)))
-    if settings.proxy is not None and settings.proxy.authorization:
-        token = settings.proxy.authorization.split(" ", 1)[-1]
-        credentials = base64.b64decode(token).decode("utf-8", "replace")
-        secrets += [token, credentials.split(":", 1)[-1]]
+            raw = bytes.fromhex(settings.password)
+            # The bytes sent, as a server may quote them back: Latin-1 (an HTTP head), UTF-8.
+            secrets += [basic_token_bytes(settings.identity, raw), raw.decode("iso-8859-1"),
+                        raw.decode("utf-8", "replace")]
+    if settings.proxy is not None and settings.proxy.credentials is not None:
+        secrets += settings.proxy.credentials.secrets()
+    secrets += query_secrets(settings.url)
     return Redactor(secrets)
 
 
-def _current_step(progress: _Progress) -> Step:
+_redactor = redactor_for  # the older name, which diagnose/command.py imports
+
+
+def current_step(progress: Progress) -> Step:
     """The step after the last one that finished: where an unexpected error happened."""
     order = [Step.RESOLVE, Step.CONNECT, Step.TLS, Step.UPGRADE, Step.BOOT, Step.HEARTBEAT, Step.CLOSE]
     done = [step for step in order if step.value in progress.timings_ms]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from . import __version__
+from .printable import nagios_status, shown
 from .result import Verdict
 from .runner import (
     Outcome,
@@ -70,6 +71,7 @@ OPTIONS: list[Option] = [
     Option("--insecure", "TLS_INSECURE", "skip TLS verification (reported in the result)"),
     Option("--proxy", "PROBE_PROXY", "http://[user:pass@]host:port CONNECT proxy, or 'none'", "URL"),
     Option("--accept-pending", "ACCEPT_PENDING", "count BootNotification Pending as healthy"),
+    Option("--no-boot", "PROBE_NO_BOOT", "send only Heartbeat, no BootNotification (known station)"),
     Option("--warn-rtt", "WARN_RTT", "WARNING above this Heartbeat RTT, ms", "MS"),
     Option("--warn-cert-days", "WARN_CERT_DAYS", "WARNING when the certificate expires sooner (14)", "DAYS"),
     Option("--warn-clock", "WARN_CLOCK_OFFSET", "WARNING when the CSMS clock is off by more, s", "SECONDS"),
@@ -78,15 +80,27 @@ OPTIONS: list[Option] = [
         "--push-url", "KUMA_PUSH_URL", "Uptime Kuma push URL, .../api/push/<token> (secret: prefer the env)",
         "URL",
     ),
-    Option("--push-timeout", "KUMA_PUSH_TIMEOUT", "wait for Kuma's answer, s (default 10)", "SECONDS"),
+    Option("--push-timeout", "KUMA_PUSH_TIMEOUT", "whole push incl. DNS, s (default 10)", "SECONDS"),
     Option("--push-warning-down", "KUMA_PUSH_WARNING_DOWN", "push WARNING as down (default up)"),
     Option("--every", "PROBE_EVERY", "keep running: one check every SECONDS", "SECONDS"),
+    # Station mode (see ocpp_probe/station.py).
+    Option("--hold", "PROBE_HOLD", "station mode: hold one connection, a Heartbeat per --every"),
+    Option(
+        "--ping-interval", "PROBE_PING_INTERVAL",
+        "station mode: WebSocket ping every SECONDS, 0 for none (default 30)", "SECONDS",
+    ),
+    Option(
+        "--boot-on-reconnect", "PROBE_BOOT_ON_RECONNECT",
+        "station mode: send BootNotification on every reconnect too",
+    ),
 ]
 
 EPILOG = """\
 exit codes: 0 OK, 1 WARNING, 2 CRITICAL (the check failed), 3 UNKNOWN (bad settings)
 A failed push to Kuma makes the exit code at least 1 (the verdict itself is kept).
-With --every the process runs until SIGTERM/SIGINT, then exits 0.
+With --every the process runs until SIGTERM/SIGINT, then exits 0. --every alone opens
+a new connection and boots each time (loop mode); --every with --hold keeps one
+connection, boots once and sends one Heartbeat per interval (station mode).
 `ocpp-probe serve --config FILE` runs the HTTP probe server (see `serve --help`).
 `ocpp-probe diagnose ...` says layer by layer what is wrong and what to change.
 Give the probe an identity of its own, never a real charger's: a CSMS takes the
@@ -94,7 +108,8 @@ probe's BootNotification as that charger's (SteVe overwrites the station's store
 vendor, model, serials and firmware and sends its commands to the newest connection;
 ocpp-go rejects the second connection; CitrineOS can orphan the real charger).
 Every option can also be set by the environment variable shown in its help; a flag
-wins over its variable. HTTPS_PROXY/HTTP_PROXY/NO_PROXY are honoured as curl does.
+wins over its variable. https_proxy/http_proxy/all_proxy/no_proxy (either case) are
+honoured as curl does. A one-shot run ends within PROBE_TIMEOUT + KUMA_PUSH_TIMEOUT.
 """
 
 
@@ -165,7 +180,9 @@ def main(
         out.write("OCPP UNKNOWN - interrupted\n")
         return Verdict.UNKNOWN.exit_code
     except Exception as exc:  # a bug: say so in the plugin format, not as a traceback
-        out.write(f"OCPP UNKNOWN - internal error: {type(exc).__name__}: {exc}\n")
+        # The message may quote a server: made safe like any outside text.
+        why = nagios_status(shown(f"{type(exc).__name__}: {exc}"))
+        out.write(f"OCPP UNKNOWN - internal error: {why}\n")
         return Verdict.UNKNOWN.exit_code
 
 
@@ -222,6 +239,10 @@ def _main(
         trace = stream_tracer(err) if args.verbose else None
         # Bad settings never get better by retrying: even with --every they are
         # reported (and pushed) once, the way a one-shot run reports them, exit 3.
+        if options.hold and not isinstance(settings, ConfigError):
+            from .station_loop import run_station
+
+            return run_station(settings, options, out, err, trace)
         if options.every_s is not None and not isinstance(settings, ConfigError):
             from .loop import run_loop
 

@@ -6,16 +6,14 @@ StepFailure naming that step; the check times them.
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 import ssl
-import threading
 import time
 from dataclasses import dataclass
-from typing import Any
 
+from . import httpclient
 from .deadline import Deadline, DeadlineExceeded
 from .failures import FailureKind
+from .httpclient import Address, NetFailure, show_address
 from .result import Step, StepFailure, TlsFacts
 from .settings import CheckSettings
 from .sockets import DeadlineSocket, DeadlineSSLSocket, describe_os_error
@@ -23,14 +21,12 @@ from .tls import describe_ssl_error
 from .trace import Tracer
 from .upgrade import (
     BODY_READ_MAX,
-    MAX_HEAD_BYTES,
     MAX_INTERIM,
     HttpHead,
     UpgradeRefused,
     basic_authorization,
     basic_token_bytes,
     build_request,
-    head_end,
     host_header,
     is_interim,
     judge_response,
@@ -40,85 +36,26 @@ from .upgrade import (
     redacted_request,
 )
 
-Address = tuple[int, int, int, tuple[Any, ...]]  # family, type, proto, sockaddr
+__all__ = [
+    "Address", "connect", "read_http_head", "resolve", "show_address", "start_tls", "tunnel", "upgrade",
+]
 
-
-def show_address(sockaddr: tuple[Any, ...]) -> str:
-    host, port = sockaddr[0], sockaddr[1]
-    return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
 
 
 def resolve(host: str, port: int, deadline: Deadline) -> list[Address]:
-    """TCP addresses for host, IPv6 and IPv4, within the deadline.
-
-    getaddrinfo has no timeout of its own, so it runs in a daemon thread that the
-    check stops waiting for when the deadline passes.
-    """
-    if host.lower().rstrip(".").endswith(".invalid") or host.lower() == "invalid":
-        # RFC 6761 section 6.4: such names never resolve, so resolvers must not ask DNS.
-        raise StepFailure(Step.RESOLVE, f"cannot resolve {host}: .invalid names never resolve (RFC 6761)")
+    """TCP addresses for host within the deadline (see httpclient.resolve)."""
     try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    else:  # a literal address needs no lookup, nor a thread to bound one
-        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
-        return [(family, kind, proto, sockaddr) for family, kind, proto, _, sockaddr in found]
-    outcome: list[Any] = []
-
-    def lookup() -> None:
-        try:
-            outcome.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
-        except Exception as exc:  # handed to the waiting thread
-            outcome.append(exc)
-
-    worker = threading.Thread(target=lookup, name="ocpp-probe-resolve", daemon=True)
-    worker.start()
-    worker.join(deadline.remaining())
-    if not outcome:
-        raise StepFailure(Step.RESOLVE, f"resolving {host} timed out after {deadline.budget_s:g} s")
-    found = outcome[0]
-    if isinstance(found, socket.gaierror):
-        raise StepFailure(Step.RESOLVE, f"cannot resolve {host}: {found.strerror}")
-    if isinstance(found, Exception):
-        raise StepFailure(Step.RESOLVE, f"cannot resolve {host}: {found}")
-    addresses = [(family, kind, proto, sockaddr) for family, kind, proto, _, sockaddr in found]
-    if not addresses:
-        raise StepFailure(Step.RESOLVE, f"{host} has no addresses")
-    return addresses
+        return httpclient.resolve(host, port, deadline)
+    except NetFailure as exc:
+        raise StepFailure(Step.RESOLVE, exc.message, kind=exc.kind) from None
 
 
 def connect(addresses: list[Address], deadline: Deadline) -> DeadlineSocket:
-    """A TCP connection to the first address that answers.
-
-    Each remaining address gets an equal share of the time left, so one address
-    that drops packets cannot use up the whole budget.
-    """
-    failures: list[str] = []
-    for index, (family, kind, proto, sockaddr) in enumerate(addresses):
-        left = len(addresses) - index
-        share = deadline.remaining() / left
-        if share <= 0:
-            break
-        sock = DeadlineSocket(family, kind, proto)
-        try:
-            sock.settimeout(share)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            sock.connect(sockaddr)
-            return sock
-        except socket.timeout:
-            failures.append(f"no answer from {show_address(sockaddr)} within {share:.3g} s")
-        except ConnectionRefusedError:
-            failures.append(f"connection refused by {show_address(sockaddr)}")
-        except OSError as exc:
-            failures.append(f"{show_address(sockaddr)}: {describe_os_error(exc)}")
-        sock.close()
-    if not failures:
-        raise StepFailure(Step.CONNECT, f"connecting timed out after {deadline.budget_s:g} s")
-    raise StepFailure(Step.CONNECT, "; ".join(failures))
-
-
-_HTTP_PREFIX = b"HTTP/"
+    """A TCP connection to the first address that answers (see httpclient.connect)."""
+    try:
+        return httpclient.connect(addresses, deadline)
+    except NetFailure as exc:
+        raise StepFailure(Step.CONNECT, exc.message, kind=exc.kind) from None
 
 
 def read_http_head(
@@ -133,65 +70,19 @@ def read_http_head(
 
     ``already`` holds bytes received before (what followed a 1xx answer).
     """
-    sock.io_deadline = deadline
-    buffer = already
-    while True:
-        end = head_end(buffer)
-        if end >= 0:
-            if end > MAX_HEAD_BYTES:
-                break
-            return buffer[:end], buffer[end:]
-        if len(buffer) > MAX_HEAD_BYTES:
-            break
-        try:
-            chunk = sock.recv(4096)
-        except DeadlineExceeded:
-            got = f"after {len(buffer)} bytes of it" if buffer else "before any of it arrived"
-            raise StepFailure(
-                step, f"{what} timed out {got} ({deadline.budget_s:g} s budget)"
-            ) from None
-        if not chunk:
-            if not buffer:
-                raise StepFailure(
-                    step, f"connection closed by the server before the {what}{silent_close_hint}"
-                )
-            raise StepFailure(step, f"connection closed in the middle of the {what}")
-        buffer += chunk
-        if not buffer.startswith(_HTTP_PREFIX[: len(buffer)]):
-            # An SSH banner, a TLS alert, a database greeting: no need to wait for more.
-            first_line = buffer.split(b"\r\n", 1)[0].split(b"\n", 1)[0][:60]
-            raise StepFailure(
-                step, f"server did not answer with HTTP: {first_line.decode('iso-8859-1')!r}"
-            )
-    raise StepFailure(step, f"{what} header block is over the {MAX_HEAD_BYTES}-byte limit")
+    try:
+        return httpclient.read_head(sock, deadline, what, silent_close_hint, pending=already)
+    except NetFailure as exc:
+        raise StepFailure(step, exc.message, kind=exc.kind) from None
 
 
 def tunnel(sock: DeadlineSocket, settings: CheckSettings, deadline: Deadline) -> None:
     """Ask the HTTP proxy for a CONNECT tunnel to the CSMS."""
     assert settings.proxy is not None
-    target = host_header(settings.host, settings.port, secure=False)
-    if ":" not in target.rsplit("]", 1)[-1]:
-        target = f"{target}:{settings.port}"
-    lines = [f"CONNECT {target} HTTP/1.1", f"Host: {target}"]
-    if settings.proxy.authorization:
-        lines.append(f"Proxy-Authorization: {settings.proxy.authorization}")
-    sock.io_deadline = deadline
     try:
-        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-    except OSError as exc:
-        raise StepFailure(Step.CONNECT, f"proxy {settings.proxy.display}: {exc}") from None
-    head, _ = read_http_head(sock, deadline, Step.CONNECT, "proxy CONNECT response")
-    try:
-        answer = parse_head(head)
-    except UpgradeRefused as exc:
-        raise StepFailure(Step.CONNECT, f"proxy {settings.proxy.display}: {exc.reason}") from None
-    if answer.status == 407:
-        raise StepFailure(Step.CONNECT, f"proxy {settings.proxy.display} requires authentication")
-    if answer.status // 100 != 2:
-        raise StepFailure(
-            Step.CONNECT,
-            f"proxy {settings.proxy.display} refused CONNECT: {answer.status} {answer.reason}",
-        )
+        httpclient.tunnel(sock, settings.host, settings.port, settings.proxy, deadline)
+    except NetFailure as exc:
+        raise StepFailure(Step.CONNECT, exc.message, kind=exc.kind) from None
 
 
 def _facts(sock: ssl.SSLSocket, verified: bool) -> TlsFacts:

@@ -16,6 +16,7 @@ from .result import Step, StepFailure
 from .rpc import (
     Call,
     CallError,
+    Frame,
     FrameViolation,
     Payload,
     answer_to_csms_call,
@@ -56,20 +57,30 @@ class Exchange:
         self._note("> " + data.decode("utf-8", "replace"))
         self.channel.send_text(data)
 
+    def take(self, text: bytes) -> Frame | None:
+        """A received message as a frame, or None when it was a CSMS CALL (answered here).
+
+        Raises FrameViolation for a message that is not OCPP-J.
+        """
+        self._note("< " + text.decode("utf-8", "replace"))
+        frame = parse_frame(text, self.version)
+        if isinstance(frame, Call):
+            # Listed for the report, within bounds a flooding CSMS cannot stretch.
+            if len(self.csms_calls) < MAX_LISTED_CALLS:
+                self.csms_calls.append(frame.action[:60])
+            self._send(encode_call_error(answer_to_csms_call(frame, self.version)))
+            return None
+        return frame
+
     def call(self, action: str, payload: Payload, deadline: Deadline, step: Step) -> Payload:
         """The CALLRESULT payload for one CALL, or StepFailure saying what went wrong."""
         message_id = new_message_id()
         try:
+            self.channel.arm(deadline)  # the CALL's own send is bounded by its budget too
             self._send(encode_call(Call(message_id, action, payload)))
             while True:
-                text = self.channel.receive_text(deadline)
-                self._note("< " + text.decode("utf-8", "replace"))
-                frame = parse_frame(text, self.version)
-                if isinstance(frame, Call):
-                    # Listed for the report, within bounds a flooding CSMS cannot stretch.
-                    if len(self.csms_calls) < MAX_LISTED_CALLS:
-                        self.csms_calls.append(frame.action[:60])
-                    self._send(encode_call_error(answer_to_csms_call(frame, self.version)))
+                frame = self.take(self.channel.receive_text(deadline))
+                if frame is None:
                     continue
                 answer = matches(frame, message_id)
                 if answer is None:
@@ -81,6 +92,7 @@ class Exchange:
                         step,
                         f"CSMS answered {action} with CALLERROR {answer.error_code[:60]}"
                         + (f": {description}" if description else ""),
+                        error_code=answer.error_code[:60],
                     )
                 return answer.payload
         except DeadlineExceeded as exc:

@@ -30,6 +30,10 @@ class FailureKind(Enum):
     BAD_HANDSHAKE = "bad_handshake"
     WS_PROTOCOL = "ws_protocol"
     CLOSED = "closed"
+    # Station mode (--hold): how a held connection was lost, each with its own remedy.
+    IDLE_CLOSED = "idle_closed"  # cut without a close frame while quiet: an idle timeout
+    PONG_TIMEOUT = "pong_timeout"  # the WebSocket ping went unanswered: a dead path
+    HEARTBEAT_UNANSWERED = "heartbeat_unanswered"  # socket open, the CSMS stopped answering
     OCPP_PROTOCOL = "ocpp_protocol"
     CALLERROR = "callerror"
     BOOT_PENDING = "boot_pending"

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Callable, TextIO
 
+from .redact import redact_url
 from .runner import Outcome, OutputFormat, RunOptions, check_once, report
 from .settings import CheckSettings
 from .trace import Tracer
@@ -115,7 +116,7 @@ def run_loop(
     stop = stop or StopSignals()
     stop.install()
     pushing = f", pushing to {options.push.display}" if options.push else ""
-    err.write(f"ocpp-probe: checking {settings.url} every {options.every_s:g} s{pushing}\n")
+    err.write(f"ocpp-probe: checking {redact_url(settings.url)} every {options.every_s:g} s{pushing}\n")
     err.flush()
     schedule = Schedule(clock(), options.every_s)
     slot = 0

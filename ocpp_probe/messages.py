@@ -34,6 +34,11 @@ _NEAR_MISS = re.compile(
 )
 
 
+# CALLERROR codes with which CSMSs refuse a message from a station that has not
+# booted on this connection (OCPP 2.x: SecurityError; others use the generic ones).
+PRE_BOOT_ERRORS = frozenset({"SecurityError", "GenericError", "ProtocolError"})
+
+
 class BootStatus(Enum):
     ACCEPTED = "Accepted"
     PENDING = "Pending"

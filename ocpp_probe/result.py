@@ -37,6 +37,7 @@ class Step(Enum):
     BOOT = "boot"
     HEARTBEAT = "heartbeat"
     CLOSE = "close"
+    SESSION = "session"  # station mode: the held connection dropped between checks
 
 
 class StepFailure(Exception):
@@ -49,6 +50,7 @@ class StepFailure(Exception):
         verdict: Verdict = Verdict.CRITICAL,
         http_status: int | None = None,
         kind: FailureKind | None = None,
+        error_code: str | None = None,
     ) -> None:
         reason = printable(reason)  # reasons quote the server; they must stay one line
         super().__init__(reason)
@@ -57,6 +59,7 @@ class StepFailure(Exception):
         self.verdict = verdict
         self.http_status = http_status
         self.kind = kind
+        self.error_code = error_code  # the CALLERROR's errorCode, when the CSMS sent one
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,21 @@ class BootFacts:
     interval_s: int | None = None
     current_time: str | None = None
     reason_code: str | None = None
+
+
+@dataclass(frozen=True)
+class SessionFacts:
+    """Station mode (--hold): the long-held connection behind this result."""
+
+    connection_age_s: float | None  # None while no connection is open
+    reconnects: int  # connections opened after the first one
+    boots: int  # BootNotifications sent in this session (1 is the healthy figure)
+    heartbeats_sent: int  # on the current connection
+    heartbeats_answered: int
+    last_drop_kind: str | None = None  # a FailureKind value
+    last_drop_reason: str | None = None
+    last_drop_lifetime_s: float | None = None  # how long the dropped connection had lived
+    pong_rtt_ms: float | None = None  # the last WebSocket ping's round trip
 
 
 @dataclass(frozen=True)
@@ -102,6 +120,7 @@ class CheckResult:
     started_at: str | None = None  # UTC ISO 8601, for logs and JSON consumers
     # The limits the check was judged by, for perfdata's warn field; None: no limits shown.
     thresholds: Thresholds | None = None
+    session: SessionFacts | None = None  # station mode only; one-shot results have none
 
     @property
     def ok(self) -> bool:

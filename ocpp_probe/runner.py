@@ -16,13 +16,21 @@ from enum import Enum
 from typing import TextIO
 
 from .check import run_check
-from .printable import printable
-from .reporters.kuma_push import PushOutcome, PushTarget, outcome_document, push, push_target_from
+from .printable import shown
+from .push import (
+    ProxyEnvironment,
+    PushOutcome,
+    PushTarget,
+    outcome_document,
+    push,
+    push_target_from,
+)
 from .result import CheckResult, Step, Verdict
 from .settings import CheckSettings, ConfigError, parse_bool, parse_positive
 from .trace import Tracer
 
 DEFAULT_PUSH_TIMEOUT_S = 10.0
+DEFAULT_PING_INTERVAL_S = 30.0
 
 
 class OutputFormat(Enum):
@@ -39,8 +47,13 @@ class RunOptions:
     push_timeout_s: float = DEFAULT_PUSH_TIMEOUT_S
     warning_is_down: bool = False
     every_s: float | None = None
-    # The environment the run was given, for the push's proxy variables.
-    environment: Mapping[str, str] = field(default_factory=dict, repr=False)
+    # Station mode (--hold): one held connection, a Heartbeat per --every slot.
+    hold: bool = False
+    ping_interval_s: float = 0.0  # WebSocket pings on the held connection; 0: none
+    boot_on_reconnect: bool = False
+    # Only the proxy variables of the run's environment, for the push (the rest of
+    # the environment may hold secrets and is not kept).
+    proxies: ProxyEnvironment = field(default_factory=ProxyEnvironment)
 
 
 def run_options_from(
@@ -52,6 +65,12 @@ def run_options_from(
         raise ConfigError(
             "PROBE_EVERY", "with --format prometheus needs --output FILE (one exposition per check)"
         )
+    hold = parse_bool(values, "PROBE_HOLD")
+    if hold and every is None:
+        raise ConfigError("PROBE_HOLD", "needs --every SECONDS (PROBE_EVERY): the Heartbeat interval")
+    for name in ("PROBE_PING_INTERVAL", "PROBE_BOOT_ON_RECONNECT"):
+        if not hold and (values.get(name) or "").strip():
+            raise ConfigError(name, "only applies to station mode (--hold with --every)")
     return RunOptions(
         format=fmt,
         output=output,
@@ -60,8 +79,21 @@ def run_options_from(
         or DEFAULT_PUSH_TIMEOUT_S,
         warning_is_down=parse_bool(values, "KUMA_PUSH_WARNING_DOWN"),
         every_s=every,
-        environment=dict(values),
+        hold=hold,
+        ping_interval_s=_ping_interval(values),
+        boot_on_reconnect=parse_bool(values, "PROBE_BOOT_ON_RECONNECT"),
+        proxies=ProxyEnvironment.of(values),
     )
+
+
+def _ping_interval(values: Mapping[str, str]) -> float:
+    text = (values.get("PROBE_PING_INTERVAL") or "").strip().lower()
+    try:
+        if text in ("off", "none") or float(text) == 0:
+            return 0.0
+    except ValueError:
+        pass  # not a number: parse_positive says so
+    return parse_positive(values, "PROBE_PING_INTERVAL", "seconds (0: no pings)") or DEFAULT_PING_INTERVAL_S
 
 
 @dataclass(frozen=True)
@@ -101,7 +133,7 @@ def finish(result: CheckResult, options: RunOptions, trace: Tracer | None = None
         options.push,
         result,
         options.push_timeout_s,
-        options.environment,
+        options.proxies,
         options.warning_is_down,
         trace,
     )
@@ -144,7 +176,7 @@ def render(
         text = render_prometheus(result, {"target": config_target(result, output)})
         if result.failed_step is Step.CONFIG:
             # Why, for whoever opens the file or the scrape: the exposition's comment.
-            text = f"# ocpp-probe configuration error: {printable(result.reason)}\n{text}"
+            text = f"# ocpp-probe configuration error: {shown(result.reason)}\n{text}"
         return text.rstrip("\n")
     from .reporters.text import render_line
 
@@ -186,7 +218,7 @@ def report(
     ):
         # Metrics or a file do not show a person the reason; stderr does (cron mails
         # it, systemd logs it).
-        err.write(f"ocpp-probe: {printable(outcome.result.reason)}\n")
+        err.write(f"ocpp-probe: {shown(outcome.result.reason)}\n")
     if options.output is not None:
         try:
             write_atomically(options.output, text + "\n")
@@ -197,6 +229,7 @@ def report(
         out.write(prefix + text + "\n")
         out.flush()
     if outcome.push is not None and not outcome.push.ok:
+        # The detail was redacted and escaped by push.push; it quotes Kuma or a proxy.
         err.write(f"ocpp-probe: push to {outcome.push.target} failed: {outcome.push.detail}\n")
         err.flush()
     return written

@@ -13,10 +13,12 @@ import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from .httpclient import Proxy, environment_proxy, parse_proxy
 from .messages import MODEL_MAX, VENDOR_MAX
 from .result import Thresholds
-from .upgrade import basic_token
 from .versions import OcppVersion
+
+__all__ = ["CheckSettings", "ConfigError", "Proxy", "check_settings_from", "parse_bool", "parse_positive"]
 
 DEFAULT_TIMEOUT_S = 20.0
 DEFAULT_RESPONSE_TIMEOUT_MS = 5000
@@ -35,17 +37,6 @@ class ConfigError(ValueError):
         super().__init__(f"{setting}: {problem}")
         self.setting = setting
         self.problem = problem
-
-
-@dataclass(frozen=True)
-class Proxy:
-    host: str
-    port: int
-    authorization: str | None = field(default=None, repr=False)  # a secret
-
-    @property
-    def display(self) -> str:
-        return f"http://{self.host}:{self.port}"
 
 
 @dataclass(frozen=True)
@@ -70,6 +61,7 @@ class CheckSettings:
     insecure: bool = False
     proxy: Proxy | None = None
     accept_pending: bool = False
+    no_boot: bool = False  # send only Heartbeat: the CSMS already knows this station
     thresholds: Thresholds = field(default_factory=Thresholds)
 
 
@@ -195,59 +187,22 @@ def _endpoint(values: Mapping[str, str]) -> tuple[urllib.parse.SplitResult, str,
     return parts._replace(path=path), identity, path
 
 
-def _proxy(values: Mapping[str, str], secure: bool, host: str) -> Proxy | None:
+def _proxy(values: Mapping[str, str], scheme: str, host: str) -> Proxy | None:
+    """The proxy for the CSMS: PROBE_PROXY, else the usual variables as curl reads them."""
     explicit = _text(values, "PROBE_PROXY")
     if explicit is not None:
         if explicit.lower() in ("none", "off", "direct"):
             return None
         source, url = "PROBE_PROXY", explicit
     else:
-        found = _environment_proxy(values, secure, host)
+        found = environment_proxy(values, scheme, host)
         if found is None:
             return None
         source, url = found
-    if "://" not in url:
-        url = "http://" + url
     try:
-        parts = urllib.parse.urlsplit(url)
-        port = parts.port or 3128
-    except ValueError:
-        raise ConfigError(source, "is not a valid proxy URL") from None
-    if parts.scheme.lower() != "http" or not parts.hostname:
-        raise ConfigError(source, "must be an http://host:port proxy (CONNECT tunnel)")
-    authorization = None
-    if parts.username is not None:
-        user = urllib.parse.unquote(parts.username)
-        secret = urllib.parse.unquote(parts.password or "")
-        authorization = "Basic " + basic_token(user, secret)
-    return Proxy(parts.hostname, port, authorization)
-
-
-def _environment_proxy(
-    values: Mapping[str, str], secure: bool, host: str
-) -> tuple[str, str] | None:
-    """The usual proxy variables, as curl reads them, honouring NO_PROXY."""
-    names = ("HTTPS_PROXY", "https_proxy") if secure else ("HTTP_PROXY", "http_proxy")
-    for name in (*names, "ALL_PROXY", "all_proxy"):
-        url = _text(values, name)
-        if url is None:
-            continue
-        no_proxy = _text(values, "NO_PROXY") or _text(values, "no_proxy")
-        if no_proxy and _bypassed(host, no_proxy):
-            return None
-        return name, url
-    return None
-
-
-def _bypassed(host: str, no_proxy: str) -> bool:
-    host = host.lower().strip("[]")
-    for entry in no_proxy.split(","):
-        entry = entry.strip().lower().lstrip(".")
-        if not entry:
-            continue
-        if entry == "*" or host == entry or host.endswith("." + entry):
-            return True
-    return False
+        return parse_proxy(url)
+    except ValueError as exc:
+        raise ConfigError(source, str(exc)) from None
 
 
 def check_settings_from(values: Mapping[str, str]) -> CheckSettings:
@@ -332,8 +287,9 @@ def check_settings_from(values: Mapping[str, str]) -> CheckSettings:
         cert_file=cert_file,
         key_file=key_file,
         insecure=insecure,
-        proxy=_proxy(values, secure, host),
+        proxy=_proxy(values, parts.scheme, host),
         accept_pending=parse_bool(values, "ACCEPT_PENDING"),
+        no_boot=parse_bool(values, "PROBE_NO_BOOT"),
         thresholds=thresholds,
     )
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 import time
 from typing import Callable, TextIO
 
-from .printable import printable
+from .printable import shown
+
+# A trace line quotes frames and heads; long ones are cut after this many characters.
+TRACE_LINE_MAX = 4000
 
 Tracer = Callable[[str], None]
 
@@ -21,8 +24,9 @@ def stream_tracer(stream: TextIO) -> Tracer:
     def trace(line: str) -> None:
         elapsed = (time.perf_counter() - start) * 1000
         prefix = f"[{elapsed:9.3f} ms] "
-        # A line may span several (a request head); each part is made safe on its own.
-        parts = [printable(part) for part in line.split("\n")]
+        # A line may span several (a request head); each part is made safe on its own
+        # (callers redact secrets first: check.run_check wraps its tracer).
+        parts = [shown(part, TRACE_LINE_MAX) for part in line.split("\n")]
         stream.write(prefix + ("\n" + " " * len(prefix)).join(parts) + "\n")
         stream.flush()
 

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from . import __version__
-from .printable import printable
+from .printable import shown
 
 _GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455, section 1.3
 
@@ -193,9 +193,7 @@ def body_reason(head: HttpHead, body: bytes) -> str:
     status_line = f"{head.status} {head.reason}".strip()
     if not text or text in (head.reason, status_line) or text == f"{status_line} {status_line}":
         return ""
-    if len(text) > BODY_SHOWN_MAX:
-        text = text[: BODY_SHOWN_MAX - 3] + "..."
-    return printable(text)
+    return shown(text, BODY_SHOWN_MAX)
 
 
 def judge_response(

@@ -191,8 +191,8 @@ def test_systemd_units_pass_systemd_analyze_verify(tmp_path: Any) -> None:
         handle.write("#!/bin/sh\n")
     os.chmod(shim, 0o755)
     units = []
-    for name in ("ocpp-probe.service", "ocpp-probe-once.service", "ocpp-probe-once.timer",
-                 "ocpp-probe-serve.service"):
+    for name in ("ocpp-probe.service", "ocpp-probe-station.service", "ocpp-probe-once.service",
+                 "ocpp-probe-once.timer", "ocpp-probe-serve.service"):
         with open(example("systemd", name)) as handle:
             text = handle.read()
         # verify insists that ExecStart's binary exists: point it at a stand-in, nothing else changes.
@@ -239,6 +239,74 @@ def test_systemd_loop_unit_runs_the_loop_and_the_timer_starts_the_oneshot() -> N
     assert {key: once["Service"].get(key) for key in hardening} == {
         key: loop["Service"][key] for key in hardening
     }
+
+
+STATION_ENV = [("kuma", "station.env.example"), ("systemd", "ocpp-probe-station.env.example")]
+
+
+@pytest.mark.parametrize("path", STATION_ENV)
+def test_station_environment_files_are_valid_station_settings(path: tuple[str, str]) -> None:
+    values = env_file(example(*path))
+    assert set(values) <= KNOWN_ENV
+    settings = check_settings_from(values)
+    assert settings.identity == "KUMA-STATION-1"  # not the loop examples' identity
+    options = run_options_from({**values, "PROBE_HOLD": "true", "PROBE_EVERY": "60"}, OutputFormat.TEXT, None)
+    assert options.hold and options.ping_interval_s == 30
+    assert options.push is not None and options.push.display.endswith("/api/push/<redacted>")
+    assert settings.timeout_s + options.push_timeout_s < 60  # the station examples' interval
+
+
+def test_station_examples_offer_station_mode_next_to_the_loop() -> None:
+    import configparser
+
+    services = load_yaml("kuma", "compose.sidecar.yml")["services"]
+    station = services["ocpp-probe-station"]
+    assert station["image"] == services["ocpp-probe"]["image"]
+    assert station["profiles"] == ["station"]  # opt-in: `--profile station`
+    assert (station["command"], station["env_file"]) == (["--hold", "--every", "60"], "station.env")
+    assert "profiles" not in services["ocpp-probe"]
+    unit = configparser.RawConfigParser(strict=False)
+    unit.read(example("systemd", "ocpp-probe-station.service"))
+    assert unit["Service"]["ExecStart"] == "/usr/local/bin/ocpp-probe --hold --every 60"
+    assert unit["Service"]["EnvironmentFile"] == "/etc/ocpp-probe/ocpp-probe-station.env"
+
+
+def test_the_station_example_runs_as_written(tmp_path: Any) -> None:
+    """The compose command and station.env, pointed at a real CSMS and Kuma stand-in."""
+    from .peers.ocpp_lib_csms import OcppLibCsms
+
+    command = load_yaml("kuma", "compose.sidecar.yml")["services"]["ocpp-probe-station"]["command"]
+    values = env_file(example("kuma", "station.env.example"))
+    with OcppLibCsms() as csms, KumaReceiver(("T0K",)) as kuma:
+        values.update(WS_URL=csms.url("KUMA-STATION-1"), KUMA_PUSH_URL=kuma.url())
+        out_path = os.path.join(tmp_path, "out")
+        with open(out_path, "w") as out_file:
+            process = subprocess.Popen(
+                [sys.executable, PROBE, *command], env={"PATH": os.environ["PATH"], "PYTHONPATH": ROOT, **values},
+                stdout=out_file, stderr=subprocess.PIPE, text=True,
+            )
+            try:
+                for _ in range(100):  # the first check runs at once; the next one is 60 s away
+                    if os.path.getsize(out_path):
+                        break
+                    time.sleep(0.05)
+            finally:
+                process.send_signal(signal.SIGTERM)
+                _, err = process.communicate(timeout=10)
+        with open(out_path) as handle:
+            out = handle.read()
+        for _ in range(50):
+            if csms.seen.closes:
+                break
+            time.sleep(0.05)
+        seen = (list(csms.seen.actions), list(csms.seen.closes))
+    assert process.returncode == 0, err
+    assert seen == (["BootNotification", "Heartbeat"], [1001])
+    assert [request.one("status") for request in kuma.requests] == ["up"]
+    assert "Z OCPP OK - ocpp1.6 BootNotification Accepted, Heartbeat RTT " in out
+    assert "[held 0.0s, 0 reconnects]" in out
+    assert err.splitlines()[0].endswith("Heartbeat every 60 s, ping every 30 s, pushing to "
+                                        f"http://127.0.0.1:{kuma.port}/api/push/<redacted>")
 
 
 def test_cron_lines_have_schedule_user_and_probe_command() -> None:

@@ -124,3 +124,34 @@ def test_thousands_of_checks_leave_no_fds_memory_or_threads(tmp_path: Any) -> No
     time.sleep(0.1)
     assert threading.active_count() <= threads_before, [t.name for t in threading.enumerate()]
 
+
+
+STATION_CHECKS = int(os.environ.get("RESOURCE_STATION_CHECKS", "1200"))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs Linux /proc")
+def test_a_long_station_session_with_many_reconnects_stays_flat() -> None:
+    from .peers.ocpp_lib_csms import OcppLibCsms
+
+    # The CSMS closes each connection (1012) after three Heartbeats: hundreds of
+    # drops and reconnects in one session, with pings and pongs in between.
+    with OcppLibCsms(close_every=3) as csms:
+        config = {"url": csms.url(), "checks": STATION_CHECKS, "warm_up": 150, "marks": 4}
+        child = subprocess.run(
+            [sys.executable, "-m", "tests.resource_station", json.dumps(config)],
+            cwd=ROOT, env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": ROOT},
+            capture_output=True, text=True, timeout=300,
+        )
+        boots = csms.seen.actions.count("BootNotification")
+    assert child.returncode == 0, child.stdout + child.stderr
+    marks = [json.loads(line) for line in child.stdout.splitlines()]
+    print(f"\nstation resources over {STATION_CHECKS} Heartbeats: {marks}")
+    assert boots == 1 and {mark["boots"] for mark in marks} == {1}  # never booted again
+    assert marks[-1]["connections"] - marks[0]["connections"] >= STATION_CHECKS // 3 - 5
+    assert marks[-1]["drops"] >= STATION_CHECKS // 4  # the rest were found by a Heartbeat
+    first = marks[0]
+    for mark in marks:
+        assert mark["threads"] == [], mark
+        assert mark["fds"] == first["fds"], marks  # exactly the held connection's socket
+        assert mark["rss_kib"] <= first["rss_kib"] + 1024, marks
+    assert marks[-1]["rss_kib"] - marks[1]["rss_kib"] <= 512, marks

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from ocpp_probe.reporters.kuma_push import MSG_MAX, push_query, push_target_from
+from ocpp_probe.push import MSG_MAX, push_query, push_target_from
 from ocpp_probe.result import CheckResult, Step, Verdict
 from ocpp_probe.settings import ConfigError
 
@@ -97,11 +97,10 @@ def test_failed_push_keeps_a_critical_verdicts_exit_code() -> None:
 
 
 def test_unreachable_kuma_and_non_json_answer_are_push_failures() -> None:
-    refused = probe_in_process(
-        ["--demo"], {"KUMA_PUSH_URL": f"http://127.0.0.1:{_closed_port()}/api/push/{TOKEN}"}
-    )
+    port = _closed_port()
+    refused = probe_in_process(["--demo"], {"KUMA_PUSH_URL": f"http://127.0.0.1:{port}/api/push/{TOKEN}"})
     assert refused.code == 1
-    assert "failed: cannot reach Kuma: [Errno 111] Connection refused" in refused.stderr
+    assert refused.stderr.endswith(f"failed: cannot reach Kuma: connection refused by 127.0.0.1:{port}\n")
     with KumaReceiver((TOKEN,), mode="html") as page:
         html = probe_in_process(["--demo", "--push-url", page.url()])
     assert html.code == 1
@@ -171,7 +170,7 @@ def test_push_target_keeps_a_reverse_proxy_prefix_and_redacts_the_token() -> Non
 
 
 def test_long_reasons_are_cut_to_a_readable_msg() -> None:
-    result = CheckResult(Verdict.CRITICAL, "ws://x/y", "1.6", Step.UPGRADE, "x" * 1000)
+    result = CheckResult(Verdict.CRITICAL, "ws://x/y", "1.6", Step.UPGRADE, reason="x" * 1000)
     query = push_query(result)
     assert len(query["msg"]) == MSG_MAX
     assert query["msg"].startswith("CRITICAL - upgrade failed: xxx")
@@ -200,4 +199,6 @@ def test_a_garbled_http_answer_is_a_push_failure_not_a_crash() -> None:
     assert run.code == 1
     assert run.doc["verdict"] == "OK"
     assert run.doc["push"]["ok"] is False
-    assert run.doc["push"]["detail"].startswith("push failed: BadStatusLine: ")
+    assert run.doc["push"]["detail"] == (
+        "bad answer from Kuma: server did not answer with HTTP: 'SSH-2.0-OpenSSH_9.2'"
+    )

@@ -165,7 +165,7 @@ def test_loop_rides_out_csms_and_kuma_outages_and_stops_on_sigterm(tmp_path: Any
     pushed = [doc["push"]["ok"] for doc in documents]
     assert False in pushed and pushed[-1] is True  # failed during the outage, fine after
     stderr = loop.stderr()
-    assert "failed: cannot reach Kuma: [Errno 111] Connection refused" in stderr
+    assert f"failed: cannot reach Kuma: connection refused by 127.0.0.1:{kuma_port}\n" in stderr
     assert stderr.splitlines()[-1] == f"ocpp-probe: stopped by SIGTERM after {len(documents)} checks"
     assert TOKEN not in stderr
 

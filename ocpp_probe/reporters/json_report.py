@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 
 from .. import __version__
+from ..printable import shown
 from ..result import CheckResult
 
 
@@ -18,14 +19,25 @@ def result_document(result: CheckResult) -> dict[str, Any]:
     code the process exits with (a failed push raises it), and keeps the check's in
     ``check_exit_code``.
     """
+    document = _document(result)
+    if result.session is not None:  # station mode only: one-shot documents stay as they were
+        session = asdict(result.session)
+        if result.session.last_drop_reason is not None:  # quotes the CSMS's close reason
+            session["last_drop_reason"] = shown(result.session.last_drop_reason)
+        document["session"] = session
+    return document
+
+
+def _document(result: CheckResult) -> dict[str, Any]:
     return {
         "verdict": result.verdict.name,
         "exit_code": result.verdict.exit_code,
         "check_exit_code": result.verdict.exit_code,
         "ok": result.ok,
         "failed_step": result.failed_step.value if result.failed_step else None,
-        "reason": result.reason or None,
-        "target": result.target,
+        "failure_kind": result.failure_kind.value if result.failure_kind else None,
+        "reason": shown(result.reason) or None,
+        "target": shown(result.target),
         "ocpp_version": result.ocpp_version,
         "subprotocol": result.subprotocol,
         "http_status": result.http_status,
@@ -38,13 +50,22 @@ def result_document(result: CheckResult) -> dict[str, Any]:
         "clock_offset_s": (
             None if result.clock_offset_s is None else round(result.clock_offset_s, 3)
         ),
-        "boot": asdict(result.boot) if result.boot else None,
+        "boot": _boot(result),
         "tls": asdict(result.tls) if result.tls else None,
-        "csms_calls": result.csms_calls,
-        "warnings": result.warnings,
+        "csms_calls": [shown(action) for action in result.csms_calls],
+        "warnings": [shown(warning) for warning in result.warnings],
         "started_at": result.started_at,
         "probe_version": __version__,
     }
+
+
+def _boot(result: CheckResult) -> dict[str, Any] | None:
+    if result.boot is None:
+        return None
+    boot = asdict(result.boot)
+    if boot.get("reason_code"):
+        boot["reason_code"] = shown(boot["reason_code"])  # the CSMS's words
+    return boot
 
 
 def render_json(result: CheckResult) -> str:

@@ -8,12 +8,13 @@ last check. A value the check did not measure is left out, never reported as 0.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from .. import __version__
-from ..result import CheckResult, Step, Verdict
+from ..printable import shown
+from ..result import CheckResult, SessionFacts, Step, Verdict
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # The phases a charging station goes through; close is a courtesy and left out.
@@ -35,7 +36,8 @@ class Family:
 
 
 def escape_label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+    """A label value: outside text made one safe line first, then Prometheus escapes."""
+    return shown(value).replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
 
 
 def format_value(value: float) -> str:
@@ -123,7 +125,35 @@ def result_families(result: CheckResult, labels: Mapping[str, str] | None = None
                one(1.0, ("ocpp_version", result.ocpp_version),
                    ("subprotocol", result.subprotocol or ""), ("probe_version", __version__))),
     ]
+    if result.session is not None:
+        families += _session_families(result.session, one)
     return families
+
+
+def _session_families(
+    session: SessionFacts, one: Callable[..., tuple[Sample, ...]]
+) -> list[Family]:
+    """Station mode (--hold): the held connection behind the result."""
+    drop = session.last_drop_kind
+    return [
+        Family("ocpp_probe_session_connection_age_seconds", "gauge",
+               "Age of the held connection (absent while disconnected)",
+               one(session.connection_age_s)),
+        Family("ocpp_probe_session_reconnects_total", "counter",
+               "Connections opened after the first one in this session", one(session.reconnects)),
+        Family("ocpp_probe_session_boots_total", "counter",
+               "BootNotifications sent in this session", one(session.boots)),
+        Family("ocpp_probe_session_heartbeats_sent", "gauge",
+               "Heartbeats sent on the current connection", one(session.heartbeats_sent)),
+        Family("ocpp_probe_session_heartbeats_answered", "gauge",
+               "Heartbeats answered on the current connection", one(session.heartbeats_answered)),
+        Family("ocpp_probe_session_last_drop_lifetime_seconds", "gauge",
+               "How long the last dropped connection had lived, by how it was lost",
+               one(session.last_drop_lifetime_s, ("kind", drop)) if drop else ()),
+        Family("ocpp_probe_session_pong_rtt_seconds", "gauge",
+               "Round trip of the last WebSocket ping on the held connection",
+               one(None if session.pong_rtt_ms is None else session.pong_rtt_ms / 1000)),
+    ]
 
 
 def render_prometheus(result: CheckResult, labels: Mapping[str, str] | None = None) -> str:

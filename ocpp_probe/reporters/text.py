@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..printable import nagios_status, shown
 from ..result import CheckResult, Step, Verdict
 
 
@@ -13,7 +14,7 @@ def summary(result: CheckResult) -> str:
     """The verdict sentence without the OCPP prefix or perfdata (also Kuma's msg)."""
     if result.verdict in (Verdict.CRITICAL, Verdict.UNKNOWN):
         step = result.failed_step.value if result.failed_step else "check"
-        return f"{step} failed: {result.reason}"
+        return _with_session(result, f"{step} failed: {shown(result.reason)}")
     parts: list[str] = []
     protocol = result.subprotocol or f"ocpp{result.ocpp_version}"
     if result.boot is not None:
@@ -24,8 +25,16 @@ def summary(result: CheckResult) -> str:
     if result.tls is not None and not result.tls.verified:
         text += " (TLS NOT VERIFIED: insecure mode)"
     if result.warnings:
-        text = "; ".join(result.warnings) + " - " + text
-    return text
+        text = "; ".join(shown(warning) for warning in result.warnings) + " - " + text
+    return _with_session(result, text)
+
+
+def _with_session(result: CheckResult, text: str) -> str:
+    if result.session is None:
+        return text
+    from ..session import short_session  # only station mode pays for it
+
+    return f"{text} [{short_session(result.session)}]"
 
 
 def _number(value: float) -> str:
@@ -58,7 +67,8 @@ def perfdata(result: CheckResult) -> str:
 
 
 def render_line(result: CheckResult) -> str:
-    line = f"OCPP {result.verdict.name} - {summary(result)}"
-    if result.failed_step is Step.CONFIG:
-        return line  # nothing was measured
+    # Outside text never brings a "|" into the status part: it would start perfdata.
+    line = f"OCPP {result.verdict.name} - {nagios_status(summary(result))}"
+    if result.failed_step in (Step.CONFIG, Step.SESSION):
+        return line  # nothing was measured (a bad setting, a held connection lost between checks)
     return f"{line} | {perfdata(result)}"

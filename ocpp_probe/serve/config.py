@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..httpclient import proxy_variables
 from ..settings import CheckSettings, ConfigError, check_settings_from
 from .modules import ALLOW_KEYS, Module, module_from
 
@@ -21,9 +22,6 @@ DEFAULT_LISTEN = "127.0.0.1:9477"
 # Checks running at once, all targets together: bounds threads, sockets and memory.
 DEFAULT_MAX_CONCURRENT = 64
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-# Proxy variables come from the server's environment, as they would for the CLI.
-_INHERITED = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy",
-              "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy")
 
 
 class ServeConfigError(Exception):
@@ -48,7 +46,8 @@ def check_setting_names() -> frozenset[str]:
     """Every environment name of a check setting (run options such as KUMA_* excluded)."""
     from ..cli import OPTIONS
 
-    run_only = {"KUMA_PUSH_URL", "KUMA_PUSH_TIMEOUT", "KUMA_PUSH_WARNING_DOWN", "PROBE_EVERY"}
+    run_only = {"KUMA_PUSH_URL", "KUMA_PUSH_TIMEOUT", "KUMA_PUSH_WARNING_DOWN", "PROBE_EVERY",
+                "PROBE_HOLD", "PROBE_PING_INTERVAL", "PROBE_BOOT_ON_RECONNECT"}
     return frozenset(option.env for option in OPTIONS if option.env not in run_only)
 
 
@@ -63,7 +62,8 @@ def _text(value: Any, where: str) -> str:
 def _values(table: Mapping[str, Any], environ: Mapping[str, str], where: str,
             skip: tuple[str, ...] = ()) -> dict[str, str]:
     known = check_setting_names()
-    values = {key: environ[key] for key in _INHERITED if key in environ}
+    # Proxy variables come from the server's environment, as they would for the CLI.
+    values = proxy_variables(environ)
     for key, value in table.items():
         if key in skip:
             continue

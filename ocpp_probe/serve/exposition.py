@@ -7,6 +7,7 @@ blackbox dashboards cover OCPP targets unchanged.
 
 from __future__ import annotations
 
+from ..redact import redact_url
 from ..reporters.prometheus import Family, Sample, render_families, result_families
 from ..result import CheckResult
 from ..settings import CheckSettings
@@ -36,7 +37,7 @@ def settings_lines(settings: CheckSettings, module: str | None) -> list[str]:
     limits = settings.thresholds
     lines = [
         f"module: {module or '(named target)'}",
-        f"url: {settings.url}",
+        f"url: {redact_url(settings.url)}",
         f"identity: {settings.identity}",
         f"ocpp_version: {settings.version.value}",
         f"probe_timeout: {settings.timeout_s:g} s",

@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from ..redact import redact_url
 from ..reporters.json_report import result_document
 from ..reporters.prometheus import CONTENT_TYPE as PROMETHEUS_TYPE
 from ..settings import ConfigError
@@ -80,7 +81,7 @@ def job_for(service: ProbeService, params: dict[str, list[str]]) -> Job:
         raise BadRequest(HTTPStatus.BAD_REQUEST, f"target: {detail}") from None
     except NotAllowed as exc:
         raise BadRequest(HTTPStatus.FORBIDDEN, str(exc)) from None
-    return Job(f"{module_name} {settings.url}", settings.url, module_name, settings)
+    return Job(f"{module_name} {redact_url(settings.url)}", settings.url, module_name, settings)
 
 
 class ProbeHandler(BaseHTTPRequestHandler):

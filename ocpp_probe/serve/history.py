@@ -13,9 +13,10 @@ import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 
-from ..printable import printable
+from ..printable import shown
 from ..result import CheckResult
 from ..settings import CheckSettings
+from ..trace import TRACE_LINE_MAX
 
 RECORDS_PER_TARGET = 5
 MAX_TARGETS = 2000
@@ -47,7 +48,7 @@ class TraceCollector:
             elapsed = (time.perf_counter() - self._start) * 1000
             # A line may span several (a request head); each part is made safe on its own.
             for part in line.split("\n"):
-                self.lines.append(f"[{elapsed:9.3f} ms] {printable(part)}")
+                self.lines.append(f"[{elapsed:9.3f} ms] {shown(part, TRACE_LINE_MAX)}")
         elif len(self.lines) == MAX_TRACE_LINES:
             self.lines.append("... (trace cut)")
 

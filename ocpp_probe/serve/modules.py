@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..redact import redact_url
 from ..settings import CheckSettings, ConfigError, check_settings_from
 
 ALLOW_KEYS = ("allow_urls", "allow_hosts", "allow_url_regex")
@@ -41,7 +42,7 @@ class Module:
         settings = check_settings_from({**self.values, "WS_URL": url})
         if not self.allows(settings):
             raise NotAllowed(
-                f"module {self.name!r} does not allow {settings.url}: it matches none of "
+                f"module {self.name!r} does not allow {redact_url(settings.url)}: it matches none of "
                 "its allow_urls, allow_hosts or allow_url_regex"
             )
         return settings

@@ -13,6 +13,7 @@ import time
 from typing import TYPE_CHECKING
 
 from .. import __version__
+from ..redact import redact_url
 from ..reporters.prometheus import PHASES
 from .history import Record
 
@@ -91,7 +92,7 @@ def _target_rows(rows: list[tuple[str, str, str, list[Record]]]) -> str:
 def status_page(service: ProbeService) -> str:
     config = service.config
     history = service.history.records()
-    named = [(name, target.settings.url, target.settings.version.value, history.get(name, []))
+    named = [(name, redact_url(target.settings.url), target.settings.version.value, history.get(name, []))
              for name, target in sorted(config.targets.items())]
     by_module = [(records[0].module or "", records[0].label, records[0].settings.version.value,
                   records) for records in history.values() if records and records[0].module]

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from ..failures import FailureKind
+from ..redact import redact_url
 from ..result import CheckResult, Verdict
 from ..settings import CheckSettings
 from ..trace import Tracer
@@ -58,7 +59,7 @@ def timeout_result(settings: CheckSettings, waited_s: float) -> CheckResult:
     """The answer for a request whose deadline came before the shared check's end."""
     return CheckResult(
         verdict=Verdict.CRITICAL,
-        target=settings.url,
+        target=redact_url(settings.url),
         ocpp_version=settings.version.value,
         failure_kind=FailureKind.TIMEOUT,
         reason=f"no result within this request's {waited_s:g} s: a check of this target "
