@@ -159,6 +159,7 @@ WS_URL=wss://csms.example.com/ocpp/PROBE-1
 
 # Uptime Kuma: add a Push monitor (Heartbeat Interval 60 s for a 30 s loop)
 # and put its push URL here.
+# Loop mode by default; PROBE_HOLD=true below makes it station mode.
 #KUMA_PUSH_URL=https://kuma.example.com/api/push/TOKEN
 """
 
