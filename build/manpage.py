@@ -3,7 +3,7 @@ from the command line's own declaration.
 
 Every option, its environment twin and its help come from the argument parsers
 the program itself uses for --help (cli.build_parser, which is built from the
-settings declaration cli.OPTIONS, and the serve parser), so the manual page
+settings registry ocpp_probe/registry.py, and the serve parser), so the manual page
 cannot drift from the program. Only the prose around them (description, exit
 status, files, examples) is written here.
 
@@ -22,10 +22,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ocpp_probe import __version__
-from ocpp_probe.cli import EPILOG, OPTIONS, build_parser
+from ocpp_probe import registry
+from ocpp_probe.cli import EPILOG, build_parser
 from ocpp_probe.diagnose.command import build_parser as diagnose_parser
 from ocpp_probe.serve.command import _parser as serve_parser
 
+# The variables of the check command's own options, described once under OPTIONS.
+CHECK_COMMAND_ENV = {s.env for s in registry.command_line(registry.CHECK, *registry.RUN_SCOPES) if s.env}
 ENV_TWIN = re.compile(r"\s*\[([A-Z][A-Z0-9_]*)\]$")
 
 
@@ -62,7 +65,7 @@ def option_entries(parser: argparse.ArgumentParser) -> list[tuple[str, str, str 
 def options_section(parser: argparse.ArgumentParser, skip_check_options: bool = False) -> list[str]:
     lines = []
     for flags, help_text, env in option_entries(parser):
-        if skip_check_options and env in {option.env for option in OPTIONS}:
+        if skip_check_options and env in CHECK_COMMAND_ENV:
             continue  # described once, under OPTIONS
         lines += [".TP", flags, roff(help_text) + "."]
         if env:

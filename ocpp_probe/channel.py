@@ -130,7 +130,11 @@ class Channel:
         self._send_frame(data, ABNF.OPCODE_TEXT)
 
     def receive_text(self, deadline: Deadline) -> bytes:
-        """The next complete text message; control frames are handled on the way."""
+        """The next complete text message, as the UTF-8 bytes it arrived in.
+
+        Bytes, not str: they are checked to be UTF-8 here, and the JSON parser reads
+        bytes directly. Control frames are handled on the way.
+        """
         while True:
             message = self.receive_any(deadline)
             if message is not None:

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 
 from .channel import Channel
 from .connection import connect, resolve, show_address, start_tls, tunnel, upgrade
-from .deadline import Deadline
+from .deadline import Deadline, DeadlineExceeded
 from .exchange import Exchange
 from .failures import FailureKind
 from .messages import (
@@ -28,7 +28,7 @@ from .messages import (
     parse_heartbeat_response,
 )
 from .redact import Redactor, query_secrets, redact_url
-from .result import BootFacts, CheckResult, Step, StepFailure, TlsFacts, Verdict, judged
+from .result import BootFacts, CheckResult, Step, StepFailure, TlsFacts, Verdict, judged, timed_out
 from .settings import CheckSettings, ConfigError
 from .sockets import DeadlineSocket, DeadlineSSLSocket
 from .tls import client_context
@@ -59,9 +59,12 @@ class Progress:
 
     @contextmanager
     def timed(self, step: Step) -> Iterator[None]:
+        """Time one step; a deadline that escapes its layer's translation is still a TIMEOUT."""
         start = time.perf_counter()
         try:
             yield
+        except DeadlineExceeded as exc:
+            raise timed_out(step, str(exc)) from None
         finally:
             self.timings_ms[step.value] = (time.perf_counter() - start) * 1000
 
@@ -76,6 +79,10 @@ def _boot_failure(boot: BootFacts) -> str:
     return f"BootNotification Rejected{why}: the CSMS refuses this station, retry in {boot.interval_s} s"
 
 
+def _violation(step: Step, exc: PayloadViolation) -> StepFailure:
+    return StepFailure(step, f"protocol violation: {exc}", kind=FailureKind.OCPP_PROTOCOL)
+
+
 def open_channel(
     settings: CheckSettings, deadline: Deadline, progress: Progress, trace: Tracer | None
 ) -> Channel:
@@ -86,7 +93,7 @@ def open_channel(
     try:
         context = client_context(settings) if settings.secure else None
     except ConfigError as exc:
-        raise StepFailure(Step.CONFIG, str(exc), Verdict.UNKNOWN) from None
+        raise StepFailure(Step.CONFIG, str(exc), Verdict.UNKNOWN, kind=FailureKind.CONFIG) from None
 
     dial_host = settings.proxy.host if settings.proxy else settings.host
     dial_port = settings.proxy.port if settings.proxy else settings.port
@@ -119,7 +126,7 @@ def open_channel(
 
 def _steps(
     settings: CheckSettings, deadline: Deadline, progress: Progress, trace: Tracer | None
-) -> Channel | None:
+) -> Channel:
     """Run the steps in order; returns the open channel for closing, raises StepFailure."""
     channel = open_channel(settings, deadline, progress, trace)
     exchange = Exchange(channel, settings.version, trace, progress.csms_calls)
@@ -154,7 +161,7 @@ def heartbeat(exchange: Exchange, deadline: Deadline, progress: Progress) -> Non
         try:
             csms_time = parse_heartbeat_response(payload)
         except PayloadViolation as exc:
-            raise StepFailure(Step.HEARTBEAT, f"protocol violation: {exc}") from None
+            raise _violation(Step.HEARTBEAT, exc) from None
         # The CSMS read its clock somewhere in the round trip; the midpoint is the best guess.
         progress.clock_offset_s = csms_time.timestamp() - (sent_wall + received_wall) / 2
 
@@ -188,7 +195,7 @@ def boot_notification(
         try:
             boot = parse_boot_response(payload, settings.version)
         except PayloadViolation as exc:
-            raise StepFailure(Step.BOOT, f"protocol violation: {exc}") from None
+            raise _violation(Step.BOOT, exc) from None
         progress.boot = BootFacts(
             boot.status.value,
             boot.interval_s,
@@ -220,18 +227,19 @@ def run_check(settings: CheckSettings, trace: Tracer | None = None) -> CheckResu
     deadline = Deadline.after(settings.timeout_s)
     progress = Progress()
     failure: StepFailure | None = None
-    channel: Channel | None = None
     try:
         channel = _steps(settings, deadline, progress, trace)
-        if channel is not None:
-            with progress.timed(Step.CLOSE):
-                _close_quietly(channel, deadline)
+        with progress.timed(Step.CLOSE):
+            _close_quietly(channel, deadline)
     except StepFailure as exc:
         failure = exc
     except Exception as exc:  # a bug, not a server fault: say so instead of a traceback
         step = current_step(progress)
         failure = StepFailure(
-            step, f"internal error during {step.value}: {type(exc).__name__}: {exc}", Verdict.UNKNOWN
+            step,
+            f"internal error during {step.value}: {type(exc).__name__}: {exc}",
+            Verdict.UNKNOWN,
+            kind=FailureKind.INTERNAL,
         )
     finally:
         if progress.sock is not None:

@@ -7,12 +7,13 @@ follow the monitoring-plugins convention (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TextIO
 
-from . import __version__
+from . import __version__, registry
 from .printable import nagios_status, shown
 from .result import Verdict
 from .runner import (
@@ -25,75 +26,12 @@ from .runner import (
     report,
     run_options_from,
 )
-from .settings import DEFAULT_TIMEOUT_S, CheckSettings, ConfigError, check_settings_from
+from .settings import CheckSettings, ConfigError, check_settings_from
 from .trace import Tracer, stream_tracer
-from .usage import PluginArgumentParser, UsageError
+from .usage import PluginArgumentParser, UsageError, add_setting, flags_over_environment
 
-
-@dataclass(frozen=True)
-class Option:
-    flag: str
-    env: str
-    help: str
-    metavar: str | None = None  # None: a switch that sets the variable to "true"
-
-
-OPTIONS: list[Option] = [
-    Option(
-        "--url", "WS_URL",
-        "CSMS endpoint, identity as last path segment (or the last non-empty one if it ends in /)",
-        "URL",
-    ),
-    Option("--ocpp-version", "OCPP_VERSION", "1.6 (default), 2.0.1 or 2.1", "VERSION"),
-    Option(
-        "--id", "CHARGE_POINT_ID",
-        "identity appended to the URL, percent-encoded; use one of its own, never a real "
-        "charger's (a CSMS takes the probe's BootNotification as that charger's)",
-        "ID",
-    ),
-    Option("--trailing-slash", "WS_TRAILING_SLASH", "append / after --id (for CSMSs routing .../<id>/)"),
-    Option("--model", "CHARGE_POINT_MODEL", "BootNotification model (default kuma-probe)", "TEXT"),
-    Option("--vendor", "CHARGE_POINT_VENDOR", "BootNotification vendor (default ocpp-probe)", "TEXT"),
-    Option(
-        "--heartbeat-timeout", "HEARTBEAT_TIMEOUT", "wait per OCPP response, ms (default 5000)", "MS"
-    ),
-    Option(
-        "--timeout", "PROBE_TIMEOUT", f"total deadline, s (default {DEFAULT_TIMEOUT_S:g})", "SECONDS"
-    ),
-    Option("--password", "OCPP_PASSWORD", "Basic auth password (prefer the env or a file)", "TEXT"),
-    Option("--password-file", "OCPP_PASSWORD_FILE", "file holding the Basic auth password", "PATH"),
-    Option(
-        "--password-hex", "OCPP_PASSWORD_HEX", "the password is a 1.6 AuthorizationKey in hex: send its bytes"
-    ),
-    Option("--ca-file", "TLS_CA_FILE", "CA bundle to trust for the CSMS certificate", "PATH"),
-    Option("--cert-file", "TLS_CERT_FILE", "client certificate (PEM), security profile 3", "PATH"),
-    Option("--key-file", "TLS_KEY_FILE", "client private key (PEM)", "PATH"),
-    Option("--insecure", "TLS_INSECURE", "skip TLS verification (reported in the result)"),
-    Option("--proxy", "PROBE_PROXY", "http://[user:pass@]host:port CONNECT proxy, or 'none'", "URL"),
-    Option("--accept-pending", "ACCEPT_PENDING", "count BootNotification Pending as healthy"),
-    Option("--no-boot", "PROBE_NO_BOOT", "send only Heartbeat, no BootNotification (known station)"),
-    Option("--warn-rtt", "WARN_RTT", "WARNING above this Heartbeat RTT, ms", "MS"),
-    Option("--warn-cert-days", "WARN_CERT_DAYS", "WARNING when the certificate expires sooner (14)", "DAYS"),
-    Option("--warn-clock", "WARN_CLOCK_OFFSET", "WARNING when the CSMS clock is off by more, s", "SECONDS"),
-    # Options of the run rather than of the check (see runner.run_options_from).
-    Option(
-        "--push-url", "KUMA_PUSH_URL", "Uptime Kuma push URL, .../api/push/<token> (secret: prefer the env)",
-        "URL",
-    ),
-    Option("--push-timeout", "KUMA_PUSH_TIMEOUT", "whole push incl. DNS, s (default 10)", "SECONDS"),
-    Option("--push-warning-down", "KUMA_PUSH_WARNING_DOWN", "push WARNING as down (default up)"),
-    Option("--every", "PROBE_EVERY", "keep running: one check every SECONDS", "SECONDS"),
-    # Station mode (see ocpp_probe/station.py).
-    Option("--hold", "PROBE_HOLD", "station mode: hold one connection, a Heartbeat per --every"),
-    Option(
-        "--ping-interval", "PROBE_PING_INTERVAL",
-        "station mode: WebSocket ping every SECONDS, 0 for none (default 30)", "SECONDS",
-    ),
-    Option(
-        "--boot-on-reconnect", "PROBE_BOOT_ON_RECONNECT",
-        "station mode: send BootNotification on every reconnect too",
-    ),
-]
+# The flags that lay a setting over its environment variable: the check's and the run's.
+CLI_SETTINGS = registry.command_line(registry.CHECK, registry.PUSH, registry.LOOP)
 
 EPILOG = """\
 exit codes: 0 OK, 1 WARNING, 2 CRITICAL (the check failed), 3 UNKNOWN (bad settings)
@@ -121,20 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    for option in OPTIONS:
-        help_text = f"{option.help} [{option.env}]"
-        if option.metavar is None:
-            parser.add_argument(option.flag, action="store_true", default=None, help=help_text)
-        else:
-            parser.add_argument(option.flag, metavar=option.metavar, help=help_text)
+    for setting in CLI_SETTINGS:
+        add_setting(parser, setting)
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print one JSON object (--format json)")
-    output.add_argument(
-        "--format", choices=[f.value for f in OutputFormat], help="report format (default text)"
-    )
-    parser.add_argument(
-        "--output", metavar="FILE", help="write the report to FILE atomically instead of stdout"
-    )
+    add_setting(output, registry.FORMAT)
+    add_setting(parser, registry.OUTPUT_FILE)
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="trace each step and frame on stderr"
     )
@@ -145,19 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _dest(option: Option) -> str:
-    return option.flag.lstrip("-").replace("-", "_")
-
-
 def settings_values(args: argparse.Namespace, environ: Mapping[str, str]) -> dict[str, str]:
     """The environment with every given flag laid over its variable."""
-    values = dict(environ)
-    for option in OPTIONS:
-        given = getattr(args, _dest(option))
-        if given is None:
-            continue
-        values[option.env] = "true" if given is True else str(given)
-    return values
+    return flags_over_environment(args, CLI_SETTINGS, environ)
 
 
 def output_format(args: argparse.Namespace) -> OutputFormat:
@@ -192,8 +112,6 @@ def _main(
     out: TextIO,
     err: TextIO,
 ) -> int:
-    import os
-
     env = dict(os.environ) if environ is None else dict(environ)
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["serve"]:
@@ -223,14 +141,13 @@ def _main(
         # file too, if one was named) and stop.
         report(Outcome(config_failure(str(exc))), RunOptions(format=fmt, output=args.output), out, err)
         return Verdict.UNKNOWN.exit_code
-    demo = None
-    if args.demo:
-        from .demo import DemoCsms
+    with contextlib.ExitStack() as stack:
+        if args.demo:
+            from .demo import DemoCsms  # only --demo needs the demo CSMS and its imports
 
-        demo = DemoCsms().__enter__()
-        values["WS_URL"] = demo.url()
-        values.pop("CHARGE_POINT_ID", None)
-    try:
+            demo = stack.enter_context(DemoCsms())
+            values[registry.WS_URL.name] = demo.url()
+            values.pop(registry.CHARGE_POINT_ID.name, None)
         settings: CheckSettings | ConfigError
         try:
             settings = check_settings_from(values)
@@ -248,9 +165,6 @@ def _main(
 
             return run_loop(settings, options, out, err, trace)
         return _once(settings, options, out, err, trace)
-    finally:
-        if demo is not None:
-            demo.__exit__(None, None, None)
 
 
 def _once(

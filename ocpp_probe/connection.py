@@ -1,20 +1,24 @@
 """The network half of a check: resolve, connect (through a proxy if set), TLS, upgrade.
 
 Each function does one step, bounded by the deadline it is given, and raises
-StepFailure naming that step; the check times them.
+StepFailure naming that step and its FailureKind; the check times them. What the
+network raises (a NetFailure of httpclient/netio, a deadline passing, a TLS alert, a
+socket error) becomes a failure in one place, ``stage``.
 """
 
 from __future__ import annotations
 
 import ssl
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from . import httpclient
 from .deadline import Deadline, DeadlineExceeded
-from .failures import FailureKind
+from .failures import FailureKind, kind_for_os_error, kind_for_ssl_error
 from .httpclient import Address, NetFailure, show_address
-from .result import Step, StepFailure, TlsFacts
+from .result import Step, StepFailure, TlsFacts, timed_out
 from .settings import CheckSettings
 from .sockets import DeadlineSocket, DeadlineSSLSocket, describe_os_error
 from .tls import describe_ssl_error
@@ -40,22 +44,54 @@ __all__ = [
     "Address", "connect", "read_http_head", "resolve", "show_address", "start_tls", "tunnel", "upgrade",
 ]
 
+@contextmanager
+def stage(step: Step, doing: str, closed_hint: str = "") -> Iterator[None]:
+    """Turn what the network raises while ``doing`` one step into that step's StepFailure.
+
+    The one translation for this layer. A NetFailure (httpclient, netio) carries its
+    sentence and kind already. A passed deadline is TIMEOUT. A TLS error is classified
+    by failures.kind_for_ssl_error and blamed on the TLS step, since a TLS 1.3 alert can
+    arrive with the first read after the handshake; a TLS EOF after the handshake is a
+    hang-up (CLOSED) of this step, explained by ``closed_hint``. A socket error goes by
+    its errno (CLOSED when it says nothing more).
+    """
+    try:
+        yield
+    except NetFailure as exc:
+        raise from_net(step, exc) from None
+    except DeadlineExceeded as exc:
+        raise timed_out(step, f"{doing} timed out after {exc.limit_s:g} s") from None
+    except ssl.SSLEOFError as exc:
+        if step is Step.TLS:
+            raise StepFailure(step, describe_ssl_error(exc), kind=kind_for_ssl_error(exc)) from None
+        raise StepFailure(
+            step,
+            f"connection closed by the server during the {doing}{closed_hint}",
+            kind=FailureKind.CLOSED,
+        ) from None
+    except ssl.SSLError as exc:
+        raise StepFailure(Step.TLS, describe_ssl_error(exc), kind=kind_for_ssl_error(exc)) from None
+    except OSError as exc:
+        raise StepFailure(
+            step, f"{doing} failed: {describe_os_error(exc)}", kind=kind_for_os_error(exc, FailureKind.CLOSED)
+        ) from None
+
+
+def from_net(step: Step, exc: NetFailure) -> StepFailure:
+    """A NetFailure of httpclient/netio as the failure of ``step``: its sentence and kind."""
+    return StepFailure(step, exc.message, kind=exc.kind)
 
 
 def resolve(host: str, port: int, deadline: Deadline) -> list[Address]:
     """TCP addresses for host within the deadline (see httpclient.resolve)."""
-    try:
+    with stage(Step.RESOLVE, f"resolving {host}"):
         return httpclient.resolve(host, port, deadline)
-    except NetFailure as exc:
-        raise StepFailure(Step.RESOLVE, exc.message, kind=exc.kind) from None
 
 
 def connect(addresses: list[Address], deadline: Deadline) -> DeadlineSocket:
     """A TCP connection to the first address that answers (see httpclient.connect)."""
-    try:
+    with stage(Step.CONNECT, "connecting"):
         return httpclient.connect(addresses, deadline)
-    except NetFailure as exc:
-        raise StepFailure(Step.CONNECT, exc.message, kind=exc.kind) from None
 
 
 def read_http_head(
@@ -70,19 +106,19 @@ def read_http_head(
 
     ``already`` holds bytes received before (what followed a 1xx answer).
     """
+    # Only NetFailure here: socket and TLS errors are worded by the caller's stage(),
+    # which knows the whole step ("upgrade failed: ...").
     try:
         return httpclient.read_head(sock, deadline, what, silent_close_hint, pending=already)
     except NetFailure as exc:
-        raise StepFailure(step, exc.message, kind=exc.kind) from None
+        raise from_net(step, exc) from None
 
 
 def tunnel(sock: DeadlineSocket, settings: CheckSettings, deadline: Deadline) -> None:
     """Ask the HTTP proxy for a CONNECT tunnel to the CSMS."""
     assert settings.proxy is not None
-    try:
+    with stage(Step.CONNECT, f"proxy {settings.proxy.display}"):
         httpclient.tunnel(sock, settings.host, settings.port, settings.proxy, deadline)
-    except NetFailure as exc:
-        raise StepFailure(Step.CONNECT, exc.message, kind=exc.kind) from None
 
 
 def _facts(sock: ssl.SSLSocket, verified: bool) -> TlsFacts:
@@ -125,18 +161,11 @@ def start_tls(
     assert isinstance(tls_sock, DeadlineSSLSocket)
     tls_sock.io_deadline = deadline
     try:
-        tls_sock.do_handshake()
-    except DeadlineExceeded:
+        with stage(Step.TLS, "TLS handshake"):
+            tls_sock.do_handshake()
+    except StepFailure:
         tls_sock.close()
-        raise StepFailure(
-            Step.TLS, f"TLS handshake timed out after {deadline.budget_s:g} s"
-        ) from None
-    except ssl.SSLError as exc:
-        tls_sock.close()
-        raise StepFailure(Step.TLS, describe_ssl_error(exc)) from None
-    except OSError as exc:
-        tls_sock.close()
-        raise StepFailure(Step.TLS, f"TLS handshake failed: {describe_os_error(exc)}") from None
+        raise
     return tls_sock, _facts(tls_sock, verified=not settings.insecure)
 
 
@@ -175,19 +204,9 @@ def upgrade(
         # completed on our side; many just hang up instead of sending an alert.
         hint = ": the CSMS may require a client certificate (set TLS_CERT_FILE)"
     sock.io_deadline = deadline
-    try:
+    with stage(Step.UPGRADE, "upgrade", closed_hint=hint):
         sock.sendall(request)
         head, leftover = read_http_head(sock, deadline, Step.UPGRADE, "upgrade response", hint)
-    except DeadlineExceeded:
-        raise StepFailure(Step.UPGRADE, f"upgrade timed out after {deadline.budget_s:g} s") from None
-    except ssl.SSLEOFError:
-        raise StepFailure(Step.UPGRADE, f"connection closed by the server during the upgrade{hint}") from None
-    except ssl.SSLError as exc:
-        # TLS 1.3 servers judge the client certificate after the client's handshake has
-        # finished, so their alert arrives with the first read: still a TLS failure.
-        raise StepFailure(Step.TLS, describe_ssl_error(exc)) from None
-    except OSError as exc:
-        raise StepFailure(Step.UPGRADE, f"upgrade failed: {describe_os_error(exc)}") from None
     try:
         answer, leftover = _final_head(sock, deadline, head, leftover, hint, trace)
         body = b"" if answer.status == 101 else _refusal_body(sock, answer, leftover, deadline)
@@ -196,7 +215,7 @@ def upgrade(
             version_hint=True,
         )
     except UpgradeRefused as exc:
-        raise StepFailure(Step.UPGRADE, exc.reason, http_status=exc.status) from None
+        raise StepFailure(Step.UPGRADE, exc.reason, http_status=exc.status, kind=exc.kind) from None
     return Upgraded(subprotocol, leftover)
 
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 from .channel import Channel, ConnectionClosed, WebSocketViolation
 from .deadline import Deadline, DeadlineExceeded
-from .result import Step, StepFailure
+from .failures import FailureKind, kind_for_os_error, kind_for_ssl_error
+from .result import Step, StepFailure, timed_out
 from .rpc import (
     Call,
     CallError,
@@ -73,7 +74,11 @@ class Exchange:
         return frame
 
     def call(self, action: str, payload: Payload, deadline: Deadline, step: Step) -> Payload:
-        """The CALLRESULT payload for one CALL, or StepFailure saying what went wrong."""
+        """The CALLRESULT payload for one CALL, or StepFailure saying what went wrong.
+
+        The except clauses below are this layer's one translation of exceptions
+        into failures and their kinds.
+        """
         message_id = new_message_id()
         try:
             self.channel.arm(deadline)  # the CALL's own send is bounded by its budget too
@@ -92,20 +97,27 @@ class Exchange:
                         step,
                         f"CSMS answered {action} with CALLERROR {answer.error_code[:60]}"
                         + (f": {description}" if description else ""),
+                        kind=FailureKind.CALLERROR,
                         error_code=answer.error_code[:60],
                     )
                 return answer.payload
         except DeadlineExceeded as exc:
-            raise StepFailure(step, _waited_too_long(exc, action)) from None
+            raise timed_out(step, _waited_too_long(exc, action)) from None
         except ConnectionClosed as exc:
-            raise StepFailure(step, f"{exc.reason}, before the {action} response") from None
+            raise StepFailure(
+                step, f"{exc.reason}, before the {action} response", kind=FailureKind.CLOSED
+            ) from None
         except WebSocketViolation as exc:
-            raise StepFailure(step, str(exc)) from None
+            raise StepFailure(step, str(exc), kind=FailureKind.WS_PROTOCOL) from None
         except FrameViolation as exc:
-            raise StepFailure(step, f"protocol violation: {exc}") from None
+            raise StepFailure(
+                step, f"protocol violation: {exc}", kind=FailureKind.OCPP_PROTOCOL
+            ) from None
         except ssl.SSLError as exc:
-            raise StepFailure(step, describe_ssl_error(exc)) from None
+            raise StepFailure(step, describe_ssl_error(exc), kind=kind_for_ssl_error(exc)) from None
         except OSError as exc:
             raise StepFailure(
-                step, f"{describe_os_error(exc)}, waiting for the {action} response"
+                step,
+                f"{describe_os_error(exc)}, waiting for the {action} response",
+                kind=kind_for_os_error(exc, FailureKind.CLOSED),
             ) from None

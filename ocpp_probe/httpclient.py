@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .deadline import Deadline, DeadlineExceeded
-from .failures import FailureKind
+from .failures import FailureKind, kind_for_ssl_error
 from .netio import Address, NetFailure, Stream, connect, read_head, resolve, show_address
 from .sockets import DeadlineSocket, DeadlineSSLSocket, describe_os_error
 from .upgrade import HttpHead, UpgradeRefused, basic_token, parse_head
@@ -190,7 +190,7 @@ def tunnel(sock: DeadlineSocket, host: str, port: int, proxy: Proxy, deadline: D
     except UpgradeRefused as exc:
         raise NetFailure(f"proxy {proxy.display}: {exc.reason}", FailureKind.PROXY) from None
     if answer.status == 407:
-        raise NetFailure(f"proxy {proxy.display} requires authentication", FailureKind.PROXY)
+        raise NetFailure(f"proxy {proxy.display} requires authentication", FailureKind.PROXY_AUTH)
     if answer.status // 100 != 2:
         raise NetFailure(
             f"proxy {proxy.display} refused CONNECT: {answer.status} {answer.reason}", FailureKind.PROXY
@@ -214,9 +214,7 @@ def start_tls(
     except ssl.SSLError as exc:
         tls_sock.close()
         why = getattr(exc, "verify_message", None) or exc.reason or exc
-        kind = (FailureKind.TLS_UNTRUSTED if isinstance(exc, ssl.SSLCertVerificationError)
-                else FailureKind.TLS_HANDSHAKE)
-        raise NetFailure(f"TLS handshake failed: {why}", kind) from None
+        raise NetFailure(f"TLS handshake failed: {why}", kind_for_ssl_error(exc)) from None
     except OSError as exc:
         tls_sock.close()
         raise NetFailure(

@@ -26,7 +26,9 @@ from .settings import CheckSettings
 from .trace import Tracer
 
 Clock = Callable[[], float]
-Checker = Callable[[CheckSettings, RunOptions, "Tracer | None"], Outcome]
+# One whole run of a check (check, push); tests pass their own. Not serve's Checker,
+# which is a bare check without push or report.
+RunOnce = Callable[[CheckSettings, RunOptions, "Tracer | None"], Outcome]
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,7 @@ def run_loop(
     stop: StopSignals | None = None,
     max_checks: int | None = None,
     clock: Clock = time.monotonic,
-    checker: Checker = check_once,
+    checker: RunOnce = check_once,
     sleep: Callable[[float], object] | None = None,
 ) -> int:
     """Check every ``options.every_s`` seconds until stopped; returns the exit code (0)."""

@@ -14,7 +14,7 @@ import threading
 from typing import Any, Union
 
 from .deadline import Deadline, DeadlineExceeded
-from .failures import FailureKind
+from .failures import FailureKind, kind_for_os_error
 from .sockets import DeadlineSocket, DeadlineSSLSocket, describe_os_error
 from .upgrade import MAX_HEAD_BYTES, head_end
 
@@ -85,10 +85,11 @@ def connect(addresses: list[Address], deadline: Deadline) -> DeadlineSocket:
     """A TCP connection to the first address that answers.
 
     Each remaining address gets an equal share of the time left, so one address
-    that drops packets cannot use up the whole budget.
+    that drops packets cannot use up the whole budget. When all fail, the kind is
+    the most telling one: a refusal (something answered) over silence over no route.
     """
     failures: list[str] = []
-    kinds: list[FailureKind] = []
+    kinds: set[FailureKind] = set()
     for index, (family, kind, proto, sockaddr) in enumerate(addresses):
         share = deadline.remaining() / (len(addresses) - index)
         if share <= 0:
@@ -101,18 +102,19 @@ def connect(addresses: list[Address], deadline: Deadline) -> DeadlineSocket:
             return sock
         except socket.timeout:
             failures.append(f"no answer from {show_address(sockaddr)} within {share:.3g} s")
-            kinds.append(FailureKind.TIMEOUT)
+            kinds.add(FailureKind.TIMEOUT)
         except ConnectionRefusedError:
             failures.append(f"connection refused by {show_address(sockaddr)}")
-            kinds.append(FailureKind.REFUSED)
+            kinds.add(FailureKind.REFUSED)
         except OSError as exc:
             failures.append(f"{show_address(sockaddr)}: {describe_os_error(exc)}")
-            kinds.append(FailureKind.UNREACHABLE)
+            kinds.add(kind_for_os_error(exc, FailureKind.UNREACHABLE))
         sock.close()
     if not failures:
         raise NetFailure(f"connecting timed out after {deadline.budget_s:g} s", FailureKind.TIMEOUT)
-    # The last address tried says most about why nothing answered.
-    raise NetFailure("; ".join(failures), kinds[-1])
+    telling = [k for k in (FailureKind.REFUSED, FailureKind.TIMEOUT) if k in kinds]
+    chosen = telling[0] if telling else kinds.pop() if len(kinds) == 1 else FailureKind.UNREACHABLE
+    raise NetFailure("; ".join(failures), chosen)
 
 
 _HTTP_PREFIX = b"HTTP/"

@@ -41,7 +41,12 @@ class Step(Enum):
 
 
 class StepFailure(Exception):
-    """A step of the check failed; ``reason`` is the one-line explanation."""
+    """A step of the check failed; ``reason`` is the one-line explanation, ``kind`` its class.
+
+    The kind is required: every layer decides it where it translates its own
+    exceptions (connection.stage, Exchange.call, the check's steps), never later
+    by reading the sentence.
+    """
 
     def __init__(
         self,
@@ -49,7 +54,8 @@ class StepFailure(Exception):
         reason: str,
         verdict: Verdict = Verdict.CRITICAL,
         http_status: int | None = None,
-        kind: FailureKind | None = None,
+        *,
+        kind: FailureKind,
         error_code: str | None = None,
     ) -> None:
         reason = printable(reason)  # reasons quote the server; they must stay one line
@@ -60,6 +66,15 @@ class StepFailure(Exception):
         self.http_status = http_status
         self.kind = kind
         self.error_code = error_code  # the CALLERROR's errorCode, when the CSMS sent one
+
+
+def timed_out(step: Step, reason: str) -> StepFailure:
+    """The failure of a wait that ran out; every layer's timeout goes through here.
+
+    Layers word the reason (which wait, which budget, how far it got); the kind is
+    decided once, here.
+    """
+    return StepFailure(step, reason, kind=FailureKind.TIMEOUT)
 
 
 @dataclass(frozen=True)
@@ -104,7 +119,7 @@ class CheckResult:
     ocpp_version: str
     failed_step: Step | None = None
     reason: str = ""
-    failure_kind: FailureKind | None = None  # None when the check passed
+    failure_kind: FailureKind | None = None  # None exactly when the check passed
     # Milliseconds per step that ran (finished or failed), in check order.
     timings_ms: dict[str, float] = field(default_factory=dict)
     total_ms: float = 0.0
@@ -121,6 +136,14 @@ class CheckResult:
     # The limits the check was judged by, for perfdata's warn field; None: no limits shown.
     thresholds: Thresholds | None = None
     session: SessionFacts | None = None  # station mode only; one-shot results have none
+
+    def __post_init__(self) -> None:
+        # A failure without a kind would reach JSON and Prometheus as "passed". A failure
+        # may lack a step (serve's answer when a shared check outlasts the request), never a kind.
+        if (self.failure_kind is None) != self.ok or (self.ok and self.failed_step is not None):
+            raise ValueError(
+                "a failed CheckResult has a failure_kind; a passing one has neither it nor a step"
+            )
 
     @property
     def ok(self) -> bool:

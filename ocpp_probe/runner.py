@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TextIO
 
+from . import registry
 from .check import run_check
+from .failures import FailureKind
 from .printable import shown
 from .push import (
     ProxyEnvironment,
@@ -29,8 +31,8 @@ from .result import CheckResult, Step, Verdict
 from .settings import CheckSettings, ConfigError, parse_bool, parse_positive
 from .trace import Tracer
 
-DEFAULT_PUSH_TIMEOUT_S = 10.0
-DEFAULT_PING_INTERVAL_S = 30.0
+DEFAULT_PUSH_TIMEOUT_S = float(registry.KUMA_PUSH_TIMEOUT.default or 0)
+DEFAULT_PING_INTERVAL_S = float(registry.PROBE_PING_INTERVAL.default or 0)
 
 
 class OutputFormat(Enum):
@@ -60,7 +62,7 @@ def run_options_from(
     values: Mapping[str, str], fmt: OutputFormat, output: str | None
 ) -> RunOptions:
     """Validate the options that shape a run (not the check); raises ConfigError."""
-    every = parse_positive(values, "PROBE_EVERY", "seconds")
+    every = parse_positive(values, "PROBE_EVERY")
     if every is not None and fmt is OutputFormat.PROMETHEUS and output is None:
         raise ConfigError(
             "PROBE_EVERY", "with --format prometheus needs --output FILE (one exposition per check)"
@@ -75,7 +77,7 @@ def run_options_from(
         format=fmt,
         output=output,
         push=push_target_from(values),
-        push_timeout_s=parse_positive(values, "KUMA_PUSH_TIMEOUT", "seconds")
+        push_timeout_s=parse_positive(values, "KUMA_PUSH_TIMEOUT")
         or DEFAULT_PUSH_TIMEOUT_S,
         warning_is_down=parse_bool(values, "KUMA_PUSH_WARNING_DOWN"),
         every_s=every,
@@ -111,7 +113,12 @@ class Outcome:
 
 def config_failure(reason: str) -> CheckResult:
     return CheckResult(
-        verdict=Verdict.UNKNOWN, target="", ocpp_version="", failed_step=Step.CONFIG, reason=reason
+        verdict=Verdict.UNKNOWN,
+        target="",
+        ocpp_version="",
+        failed_step=Step.CONFIG,
+        reason=reason,
+        failure_kind=FailureKind.CONFIG,
     )
 
 
@@ -159,16 +166,12 @@ def render(
     output: str | None = None,
 ) -> str:
     if fmt is OutputFormat.JSON:
-        import orjson
+        from .reporters.json_report import render_json
 
-        from .reporters.json_report import result_document
-
-        document = result_document(result)
-        if pushed is not None:
-            document["push"] = outcome_document(pushed)
+        extra: dict[str, object] = {} if pushed is None else {"push": outcome_document(pushed)}
         # The code the process exits with, which a failed push raises (see Outcome).
-        document["exit_code"] = Outcome(result, pushed).exit_code
-        return orjson.dumps(document).decode("utf-8")
+        extra["exit_code"] = Outcome(result, pushed).exit_code
+        return render_json(result, extra)
     if fmt is OutputFormat.PROMETHEUS:
         from .reporters.prometheus import render_prometheus
 

@@ -13,6 +13,7 @@ import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from . import registry
 from .httpclient import Proxy, environment_proxy, parse_proxy
 from .messages import MODEL_MAX, VENDOR_MAX
 from .result import Thresholds
@@ -20,11 +21,12 @@ from .versions import OcppVersion
 
 __all__ = ["CheckSettings", "ConfigError", "Proxy", "check_settings_from", "parse_bool", "parse_positive"]
 
-DEFAULT_TIMEOUT_S = 20.0
-DEFAULT_RESPONSE_TIMEOUT_MS = 5000
-DEFAULT_MODEL = "kuma-probe"
-DEFAULT_VENDOR = "ocpp-probe"
-DEFAULT_CERT_WARN_DAYS = 14.0
+# Defaults are declared with their settings in registry.py; these are them, typed.
+DEFAULT_TIMEOUT_S = float(registry.PROBE_TIMEOUT.default or 0)
+DEFAULT_RESPONSE_TIMEOUT_MS = int(registry.HEARTBEAT_TIMEOUT.default or 0)
+DEFAULT_MODEL = registry.CHARGE_POINT_MODEL.default or ""
+DEFAULT_VENDOR = registry.CHARGE_POINT_VENDOR.default or ""
+DEFAULT_CERT_WARN_DAYS = float(registry.WARN_CERT_DAYS.default or 0)
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -82,7 +84,9 @@ def parse_bool(values: Mapping[str, str], name: str) -> bool:
     raise ConfigError(name, f"must be true or false, got {value!r}")
 
 
-def parse_positive(values: Mapping[str, str], name: str, unit: str) -> float | None:
+def parse_positive(values: Mapping[str, str], name: str, unit: str | None = None) -> float | None:
+    """A positive number, or None when unset; the unit defaults to the registry's."""
+    unit = unit or registry.BY_ENV[name].unit
     text = _text(values, name)
     if text is None:
         return None
@@ -215,7 +219,7 @@ def check_settings_from(values: Mapping[str, str]) -> CheckSettings:
     resource = (path or "/") + (f"?{query}" if query else "")
     url = urllib.parse.urlunsplit(parts._replace(scheme=parts.scheme.lower()))
 
-    version_text = _text(values, "OCPP_VERSION") or "1.6"
+    version_text = _text(values, "OCPP_VERSION") or registry.OCPP_VERSION.default or ""
     try:
         version = OcppVersion.parse(version_text)
     except ValueError:
@@ -233,8 +237,8 @@ def check_settings_from(values: Mapping[str, str]) -> CheckSettings:
             f"must be at most {VENDOR_MAX[version]} characters for OCPP {version.value}",
         )
 
-    timeout_s = parse_positive(values, "PROBE_TIMEOUT", "seconds") or DEFAULT_TIMEOUT_S
-    response_ms = parse_positive(values, "HEARTBEAT_TIMEOUT", "milliseconds")
+    timeout_s = parse_positive(values, "PROBE_TIMEOUT") or DEFAULT_TIMEOUT_S
+    response_ms = parse_positive(values, "HEARTBEAT_TIMEOUT")
     response_timeout_s = (response_ms or DEFAULT_RESPONSE_TIMEOUT_MS) / 1000
 
     password_file = _text(values, "OCPP_PASSWORD_FILE")
@@ -260,13 +264,13 @@ def check_settings_from(values: Mapping[str, str]) -> CheckSettings:
 
     cert_warn = values.get("WARN_CERT_DAYS")
     thresholds = Thresholds(
-        rtt_warn_ms=parse_positive(values, "WARN_RTT", "milliseconds"),
+        rtt_warn_ms=parse_positive(values, "WARN_RTT"),
         cert_warn_days=(
             DEFAULT_CERT_WARN_DAYS
             if cert_warn is None or cert_warn.strip() == ""
-            else parse_positive(values, "WARN_CERT_DAYS", "days")
+            else parse_positive(values, "WARN_CERT_DAYS")
         ),
-        clock_warn_s=parse_positive(values, "WARN_CLOCK_OFFSET", "seconds"),
+        clock_warn_s=parse_positive(values, "WARN_CLOCK_OFFSET"),
     )
 
     return CheckSettings(

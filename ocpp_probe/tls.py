@@ -105,3 +105,4 @@ def describe_ssl_error(exc: ssl.SSLError) -> str:
     if isinstance(exc, ssl.SSLEOFError):
         return "server closed the connection during the TLS handshake"
     return f"TLS error: {reason or exc}"
+

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from . import __version__
+from .failures import FailureKind, kind_for_http_status
 from .printable import shown
 
 _GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455, section 1.3
@@ -47,10 +48,13 @@ STATUS_MEANINGS = {
 class UpgradeRefused(Exception):
     """The server's answer to the upgrade request is not a valid WebSocket handshake."""
 
-    def __init__(self, reason: str, status: int | None = None) -> None:
+    def __init__(
+        self, reason: str, status: int | None = None, kind: FailureKind = FailureKind.BAD_HANDSHAKE
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.status = status
+        self.kind = kind
 
 
 @dataclass(frozen=True)
@@ -233,7 +237,7 @@ def judge_response(
                 f"; the offered subprotocol {offered} may be the cause "
                 "(set OCPP_VERSION to a version the CSMS serves)"
             )
-        raise UpgradeRefused(f"HTTP {head.status} {meaning}", head.status)
+        raise UpgradeRefused(f"HTTP {head.status} {meaning}", head.status, kind_for_http_status(head.status))
     if not _has_token(head.header("upgrade"), "websocket"):
         raise UpgradeRefused("101 response lacks 'Upgrade: websocket'", 101)
     if not _has_token(head.header("connection"), "upgrade"):
@@ -246,7 +250,9 @@ def judge_response(
     echoed = head.header("sec-websocket-protocol")
     if echoed is None:
         raise UpgradeRefused(
-            f"CSMS accepted the WebSocket but selected no subprotocol (offered {offered})", 101
+            f"CSMS accepted the WebSocket but selected no subprotocol (offered {offered})",
+            101,
+            FailureKind.NO_SUBPROTOCOL,
         )
     if echoed != offered:
         # RFC 6455 section 4.1: the echo must be the offered token itself, compared
@@ -256,6 +262,7 @@ def judge_response(
             f"CSMS selected subprotocol {echoed[:40]!r}, not the offered {offered}"
             + (" (subprotocol tokens are case-sensitive; chargers refuse it)" if same_but_case else ""),
             101,
+            FailureKind.WRONG_SUBPROTOCOL,
         )
     if head.header("sec-websocket-extensions"):
         raise UpgradeRefused("CSMS enabled a WebSocket extension the probe did not offer", 101)

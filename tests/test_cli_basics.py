@@ -51,7 +51,7 @@ def test_json_usage_error_is_json() -> None:
     run = probe_in_process(["--json", "--timeout"])
     assert run.code == 3
     assert run.doc["verdict"] == "UNKNOWN"
-    assert run.doc["failed_step"] == "config"
+    assert run.doc["failed_step"] == "config" and run.doc["failure_kind"] == "config"
     assert "expected one argument" in run.doc["reason"]
 
 

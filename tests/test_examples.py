@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from ocpp_probe.cli import OPTIONS
+from ocpp_probe.cli import CLI_SETTINGS
 from ocpp_probe.demo import DemoCsms
 from ocpp_probe.reporters.prometheus import result_families
 from ocpp_probe.runner import OutputFormat, run_options_from
@@ -28,7 +28,7 @@ from .peers.kuma_receiver import KumaReceiver
 from .test_prometheus_output import passing_result
 
 EXAMPLES = os.path.join(ROOT, "examples")
-KNOWN_ENV = {option.env for option in OPTIONS}
+KNOWN_ENV = {setting.env for setting in CLI_SETTINGS if setting.env}
 
 
 def example(*parts: str) -> str:

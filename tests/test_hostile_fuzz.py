@@ -28,6 +28,7 @@ from ocpp_probe import check
 from ocpp_probe.cli import main
 from ocpp_probe.connection import Upgraded, upgrade
 from ocpp_probe.deadline import Deadline, DeadlineExceeded
+from ocpp_probe.failures import FailureKind
 from ocpp_probe.reporters.json_report import render_json
 from ocpp_probe.reporters.text import render_line
 from ocpp_probe.result import StepFailure, Verdict
@@ -105,14 +106,29 @@ class ScriptedSocket:
         raise DeadlineExceeded(deadline.what, deadline.budget_s)
 
 
+AFTER_UPGRADE_KINDS = {
+    FailureKind.TIMEOUT, FailureKind.CLOSED, FailureKind.WS_PROTOCOL, FailureKind.OCPP_PROTOCOL,
+    FailureKind.CALLERROR, FailureKind.BOOT_PENDING, FailureKind.BOOT_REJECTED,
+}
+
+# What a drawn answer to the upgrade request can be, whatever its bytes.
+UPGRADE_KINDS = {
+    FailureKind.TIMEOUT, FailureKind.CLOSED, FailureKind.BAD_HANDSHAKE, FailureKind.HTTP_AUTH,
+    FailureKind.HTTP_NOT_FOUND, FailureKind.HTTP_STATUS, FailureKind.NO_SUBPROTOCOL,
+    FailureKind.WRONG_SUBPROTOCOL,
+}
+
+
 def _assert_verdict(result: Any) -> None:
     assert result.verdict in set(Verdict)
     assert not result.reason.startswith("internal error"), result.reason
     assert "\n" not in result.reason and "\r" not in result.reason
     if result.verdict is Verdict.OK:
-        assert result.failed_step is None
+        assert result.failed_step is None and result.failure_kind is None
     else:
         assert result.failed_step is not None and result.reason
+        # Whatever the CSMS sends after the upgrade is one of these, never a probe bug.
+        assert result.failure_kind in AFTER_UPGRADE_KINDS, (result.failure_kind, result.reason)
     # Both reporters must render whatever the CSMS put into the result.
     assert "\n" not in render_line(result)
     validated(orjson.loads(render_json(result)))
@@ -208,7 +224,10 @@ def test_any_reply_over_loopback_ends_with_a_verdict_within_the_deadline() -> No
             assert out.getvalue().count("\n") == 1
             assert "internal error" not in out.getvalue().replace("(internal error)", "")
             if as_json:
-                assert validated(orjson.loads(out.getvalue()))["exit_code"] == code
+                doc = validated(orjson.loads(out.getvalue()))
+                assert doc["exit_code"] == code
+                expected = {None} if code < 2 else {kind.value for kind in AFTER_UPGRADE_KINDS}
+                assert doc["failure_kind"] in expected, doc
 
         prop()
         assert not server.errors, server.errors
@@ -314,6 +333,7 @@ def test_any_upgrade_response_is_judged() -> None:
         except StepFailure as failure:
             assert failure.step.value in ("upgrade", "tls")
             assert failure.reason and "\n" not in failure.reason and len(failure.reason) <= 400
+            assert failure.kind in UPGRADE_KINDS, (failure.kind, failure.reason)
             outcomes.add("refused")
         else:
             assert upgraded.subprotocol == "ocpp1.6"

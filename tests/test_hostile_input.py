@@ -112,6 +112,7 @@ def test_bad_configuration_is_unknown_and_names_the_setting(
         assert server.peers == [], "bad configuration must stop the check before it connects"
     assert run.code == 3, run.stdout
     assert run.doc["verdict"] == "UNKNOWN" and run.doc["failed_step"] == "config"
+    assert run.doc["failure_kind"] == "config"
     assert run.doc["reason"].startswith(f"{setting}:"), run.doc["reason"]
     assert problem in run.doc["reason"]
     assert "\n" not in run.doc["reason"] and run.stderr == ""

@@ -514,6 +514,77 @@ ROWS: list[Row] = [
 ]
 
 
+# The failure kind each row must report (None: the check passes). Kept beside ROWS
+# rather than in each Row so the table above stays one row per line; the test below
+# fails if a row is missing here or a name here matches no row.
+_TIMEOUT_ROWS = (
+    "black-hole", "accept-then-silence-ws", "accept-then-silence-wss", "silence-after-tls",
+    "silence-after-upgrade-request", "drip-http-response", "drip-boot-frame", "silence-after-101",
+    "silence-after-boot", "headers-without-end", "boot-answer-after-response-timeout",
+    "heartbeat-answer-after-response-timeout",
+)
+_CLOSED_ROWS = (
+    "reset-during-tls-handshake", "reset-after-tls", "reset-after-upgrade-request", "reset-after-101",
+    "reset-after-boot", "reset-mid-response", "fin-after-upgrade-request", "fin-after-101",
+    "close-1000-before-boot-answer", "close-1002-before-boot-answer", "close-1008-before-boot-answer",
+    "close-1011-before-boot-answer", "close-without-code", "close-1011-before-heartbeat-answer",
+)
+_WS_PROTOCOL_ROWS = (
+    "invalid-utf8", "binary-frame", "huge-frame-header", "huge-fragmented-message", "close-invalid-code",
+    "masked-frame", "rsv-bits", "reserved-opcode", "continuation-first", "new-message-inside-fragmented",
+    "fragmented-ping", "oversized-ping",
+)
+_OCPP_PROTOCOL_ROWS = (
+    "text-not-json", "json-object", "json-empty-array", "message-type-not-number",
+    "callresult-payload-not-object", "callresult-wrong-length", "message-id-not-string",
+    "call-action-huge", "callerror-details-not-object", "boot-missing-status", "boot-missing-currentTime",
+    "boot-missing-interval", "boot-status-not-enum", "boot-status-not-string", "boot-interval-string",
+    "boot-interval-float", "boot-current-time-not-date", "boot-current-time-number",
+    "boot-current-time-out-of-range", "heartbeat-missing-current-time", "heartbeat-current-time-bad",
+)
+_BAD_HANDSHAKE_ROWS = (
+    "101-bad-accept", "101-extension", "not-http-banner", "not-http-binary", "huge-header-block",
+    "endless-headers", "malformed-header-line",
+)
+_PASSING_ROWS = (
+    "no-answer-to-close", "fragmented-message", "fragmented-with-ping-inside", "ping-answered",
+    "unknown-message-type-ignored", "callresult-unknown-id-ignored", "pending-accepted-by-setting",
+    "csms-call-first", "csms-calls-first-several", "real-csms-call-first", "real-csms-calls-first-several",
+    "tls-healthy", "tls-client-cert-given",
+)
+KINDS: dict[str, str | None] = {
+    **dict.fromkeys(_TIMEOUT_ROWS, "timeout"),
+    **dict.fromkeys(_CLOSED_ROWS, "closed"),
+    **dict.fromkeys(_WS_PROTOCOL_ROWS, "ws_protocol"),
+    **dict.fromkeys(_OCPP_PROTOCOL_ROWS, "ocpp_protocol"),
+    **dict.fromkeys(_BAD_HANDSHAKE_ROWS, "bad_handshake"),
+    **dict.fromkeys(_PASSING_ROWS, None),
+    "refused": "refused",
+    "unresolvable": "dns",
+    "101-without-subprotocol": "no_subprotocol",
+    "101-other-subprotocol": "wrong_subprotocol",
+    **{f"http-{code}-{body}": kind for body in ("body", "empty") for code, kind in (
+        (200, "http_status"), (301, "http_status"), (400, "http_status"), (401, "http_auth"),
+        (403, "http_auth"), (404, "http_not_found"), (500, "http_status"), (503, "http_status"))},
+    "http-reason-with-escape": "http_status",
+    "http-reason-huge": "http_status",
+    "callerror-boot": "callerror",
+    "callerror-heartbeat": "callerror",
+    "callerror-with-control-characters": "callerror",
+    "pending": "boot_pending",
+    "rejected": "boot_rejected",
+    "reason-code-huge": "boot_rejected",
+    "tls-self-signed": "tls_untrusted",
+    "tls-untrusted-ca": "tls_untrusted",
+    "tls-wrong-host": "tls_hostname",
+    "tls-expired": "tls_expired",
+    "tls-not-yet-valid": "tls_expired",
+    "tls-client-cert-required": "tls_client_cert",
+    "tls-1.0-only": "tls_handshake",
+    "plain-http-on-wss-port": "tls_handshake",
+}
+
+
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     return make_pki(str(tmp_path_factory.mktemp("pki")))
@@ -586,6 +657,7 @@ def test_hostile_server_row(row: Row, pki: Pki) -> None:
         run = timed.run
         doc = run.doc
         assert (run.code, doc["failed_step"]) == (row.code, row.step), doc
+        assert doc["failure_kind"] == KINDS[row.id], doc
         assert row.message in (doc["reason"] or ""), doc["reason"]
         assert timed.elapsed_s <= row.bound, f"took {timed.elapsed_s:.2f} s, bound {row.bound} s"
         reason = doc["reason"] or ""
@@ -632,6 +704,11 @@ def test_matrix_has_at_least_forty_rows() -> None:
     assert len({row.id for row in ROWS}) == len(ROWS)
 
 
+def test_every_row_declares_its_failure_kind() -> None:
+    assert set(KINDS) == {row.id for row in ROWS}
+    assert all((KINDS[row.id] is None) == (row.step is None) for row in ROWS)
+
+
 
 def test_resolver_failure_names_the_host(monkeypatch: pytest.MonkeyPatch) -> None:
     # What any other unresolvable name gets, without asking a real DNS server.
@@ -643,6 +720,7 @@ def test_resolver_failure_names_the_host(monkeypatch: pytest.MonkeyPatch) -> Non
     assert timed.run.code == 2
     assert timed.run.doc["failed_step"] == "resolve"
     assert timed.run.doc["reason"] == "cannot resolve csms.example.net: Name or service not known"
+    assert timed.run.doc["failure_kind"] == "dns"
     assert timed.elapsed_s <= IMMEDIATE
 
 
@@ -656,4 +734,5 @@ def test_hanging_resolver_is_cut_by_the_deadline(monkeypatch: pytest.MonkeyPatch
     assert timed.run.code == 2
     assert timed.run.doc["failed_step"] == "resolve"
     assert timed.run.doc["reason"] == "resolving csms.example.net timed out after 1 s"
+    assert timed.run.doc["failure_kind"] == "timeout"
     assert timed.elapsed_s <= 1.5

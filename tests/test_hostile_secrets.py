@@ -123,21 +123,21 @@ def _lib(password: str) -> Iterator[str]:
         yield csms.url("x").rsplit("/", 1)[0]
 
 
-CASES: list[tuple[str, Callable[[], Any], dict[str, str], int]] = [
-    ("real-csms-accepts", lambda: _lib(PASSWORD), {"CHARGE_POINT_ID": IDENTITY}, 0),
-    ("real-csms-401", lambda: _lib("another password"), {"CHARGE_POINT_ID": IDENTITY}, 2),
-    ("echo-in-401", lambda: _scenario(_echo_in_401), {}, 2),
-    ("echo-in-reason-phrase", lambda: _scenario(_echo_in_status(b"499")), {}, 2),
-    ("echo-in-callerror", lambda: _scenario(_echo_in_callerror), {}, 2),
-    ("echo-in-close-reason", lambda: _scenario(_echo_in_close), {}, 2),
-    ("echo-in-boot-2.0.1", lambda: _scenario(_echo_in_boot), {"OCPP_VERSION": "2.0.1"}, 2),
-    ("echo-then-accept", lambda: _scenario(_echo_then_accept), {}, 0),
+CASES: list[tuple[str, Callable[[], Any], dict[str, str], int, str | None]] = [
+    ("real-csms-accepts", lambda: _lib(PASSWORD), {"CHARGE_POINT_ID": IDENTITY}, 0, None),
+    ("real-csms-401", lambda: _lib("another password"), {"CHARGE_POINT_ID": IDENTITY}, 2, "http_auth"),
+    ("echo-in-401", lambda: _scenario(_echo_in_401), {}, 2, "http_auth"),
+    ("echo-in-reason-phrase", lambda: _scenario(_echo_in_status(b"499")), {}, 2, "http_status"),
+    ("echo-in-callerror", lambda: _scenario(_echo_in_callerror), {}, 2, "callerror"),
+    ("echo-in-close-reason", lambda: _scenario(_echo_in_close), {}, 2, "closed"),
+    ("echo-in-boot-2.0.1", lambda: _scenario(_echo_in_boot), {"OCPP_VERSION": "2.0.1"}, 2, "boot_rejected"),
+    ("echo-then-accept", lambda: _scenario(_echo_then_accept), {}, 0, None),
 ]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case[0] for case in CASES])
-def test_password_never_in_output(case: tuple[str, Callable[[], Any], dict[str, str], int]) -> None:
-    name, target, extra, code = case
+def test_password_never_in_output(case: tuple[str, Callable[[], Any], dict[str, str], int, str | None]) -> None:
+    name, target, extra, code, kind = case
     for mode in MODES:
         with target() as url:
             env = {"WS_URL": url, "OCPP_PASSWORD": PASSWORD, "PROBE_TIMEOUT": "3", **extra}
@@ -148,6 +148,8 @@ def test_password_never_in_output(case: tuple[str, Callable[[], Any], dict[str, 
             assert "Authorization: <redacted>" in run.stderr  # the trace did show the request
         if name.startswith("echo-in-") and name != "echo-in-401" and "--json" in mode:
             assert "<redacted>" in run.doc["reason"]
+        if "--json" in mode:
+            assert run.doc["failure_kind"] == kind
 
 
 def test_password_file_and_proxy_password_never_in_output(tmp_path: Any) -> None:
@@ -167,6 +169,8 @@ def test_password_file_and_proxy_password_never_in_output(tmp_path: Any) -> None
             run = probe_in_process(mode, env)
             assert run.code == 2
             assert f"connection refused by 127.0.0.1:{proxy_port}" in run.stdout
+            if "--json" in mode:
+                assert run.doc["failure_kind"] == "refused"
             _assert_clean(run, [FILE_PASSWORD, PROXY_PASSWORD], f"proxy {mode}")
     finally:
         holder.close()

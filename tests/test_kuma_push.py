@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 
+from ocpp_probe.failures import FailureKind
 from ocpp_probe.push import MSG_MAX, push_query, push_target_from
 from ocpp_probe.result import CheckResult, Step, Verdict
 from ocpp_probe.settings import ConfigError
@@ -170,7 +171,9 @@ def test_push_target_keeps_a_reverse_proxy_prefix_and_redacts_the_token() -> Non
 
 
 def test_long_reasons_are_cut_to_a_readable_msg() -> None:
-    result = CheckResult(Verdict.CRITICAL, "ws://x/y", "1.6", Step.UPGRADE, reason="x" * 1000)
+    result = CheckResult(
+        Verdict.CRITICAL, "ws://x/y", "1.6", Step.UPGRADE, "x" * 1000, FailureKind.HTTP_STATUS
+    )
     query = push_query(result)
     assert len(query["msg"]) == MSG_MAX
     assert query["msg"].startswith("CRITICAL - upgrade failed: xxx")

@@ -159,6 +159,8 @@ def test_loop_rides_out_csms_and_kuma_outages_and_stops_on_sigterm(tmp_path: Any
     assert "OK" in verdicts[first_down:]  # down, then up again
     down = [doc for doc in documents if doc["verdict"] == "CRITICAL"]
     assert {doc["failed_step"] for doc in down} <= {"connect", "upgrade"}
+    # The CSMS stopped (refused), or went away in the middle of a handshake (closed).
+    assert {doc["failure_kind"] for doc in down} <= {"refused", "closed"}
     # Never two checks at once: each started after the previous one ended (ms resolution).
     for before, after in zip(documents, documents[1:]):
         assert _epoch(before["started_at"]) + before["total_ms"] / 1000 <= _epoch(after["started_at"]) + 0.002
@@ -206,6 +208,8 @@ def test_bad_settings_end_the_loop_with_unknown_at_once() -> None:
     run = probe_in_process(["--every", "5"], {})
     assert run.code == 3
     assert run.stdout.startswith("OCPP UNKNOWN - config failed: WS_URL: is required")
+    json_run = probe_in_process(["--every", "5", "--json"], {})
+    assert (json_run.code, json_run.doc["failed_step"], json_run.doc["failure_kind"]) == (3, "config", "config")
 
 
 def test_loop_with_prometheus_format_needs_an_output_file() -> None:
@@ -213,7 +217,7 @@ def test_loop_with_prometheus_format_needs_an_output_file() -> None:
 
     run = probe_in_process(["--every", "5", "--format", "prometheus", "--demo"])
     assert run.code == 3
-    assert 'ocpp_probe_failed_step{target="",step="config"} 1' in run.stdout
+    assert 'ocpp_probe_failed_step{target="",step="config",kind="config"} 1' in run.stdout
     json_run = probe_in_process(["--every", "soon", "--json", "--demo"])
     assert json_run.code == 3
     assert json_run.doc["reason"] == "PROBE_EVERY: must be a number of seconds, got 'soon'"

@@ -46,6 +46,7 @@ def test_ocpp_library_not_accepted_is_critical_without_heartbeat(version: str, s
         run = check(csms.url(), version)
     assert run.code == 2
     assert run.doc["failed_step"] == "boot"
+    assert run.doc["failure_kind"] == f"boot_{status.lower()}"
     assert run.doc["reason"].startswith(f"BootNotification {status}")
     assert run.doc["boot"]["status"] == status
     assert csms.seen.actions == ["BootNotification"]  # a Pending/Rejected station sends no Heartbeat
@@ -101,6 +102,7 @@ def test_ocpp_library_basic_auth(password: str | None, code: int, reason: str | 
     else:
         assert run.doc["reason"].startswith(reason)
         assert run.doc["failed_step"] == "upgrade" and run.doc["http_status"] == 401
+        assert run.doc["failure_kind"] == "http_auth"
 
 
 @pytest.mark.parametrize("version", RPC_VERSIONS)
@@ -126,6 +128,7 @@ def test_ocpp_rpc_strict_not_accepted(version: str, status: str) -> None:
         heartbeats = csms.of("heartbeat")
     assert run.code == 2
     assert (run.doc["failed_step"], run.doc["boot"]["status"]) == ("boot", status)
+    assert run.doc["failure_kind"] == f"boot_{status.lower()}"
     assert heartbeats == []
 
 
@@ -152,6 +155,7 @@ def test_ocpp_rpc_basic_auth(password: str | None, code: int, status: int | None
         auths = csms.of("auth")
     assert run.code == code
     assert run.doc["http_status"] == status
+    assert run.doc["failure_kind"] == (None if status is None else "http_auth")
     assert auths[0]["identity"] == "CP 1"
     assert auths[0]["password_given"] is (password is not None)
 
@@ -164,6 +168,7 @@ def test_ocpp_rpc_rejects_a_version_it_does_not_offer() -> None:
     assert run.code == 2
     assert run.doc["failed_step"] == "upgrade"
     assert run.doc["http_status"] == 101
+    assert run.doc["failure_kind"] == "no_subprotocol"
     assert run.doc["reason"] == (
         "CSMS accepted the WebSocket but selected no subprotocol (offered ocpp2.0.1)"
     )

@@ -11,6 +11,7 @@ import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from ocpp_probe.failures import FailureKind
 from ocpp_probe.reporters.prometheus import render_prometheus
 from ocpp_probe.result import BootFacts, CheckResult, Step, TlsFacts, Verdict
 
@@ -77,13 +78,13 @@ def test_passing_check_metrics_value_by_value() -> None:
 def test_failed_check_leaves_out_what_was_not_measured() -> None:
     result = CheckResult(
         verdict=Verdict.CRITICAL, target='ws://h/ocpp/"odd\\id', ocpp_version="1.6",
-        failed_step=Step.CONNECT, reason="refused",
+        failed_step=Step.CONNECT, reason="refused", failure_kind=FailureKind.REFUSED,
         timings_ms={"resolve": 1.0, "connect": 0.5}, total_ms=1.75,
     )
     samples, _ = parse(render_prometheus(result, {"target": result.target}))
     target = (("target", 'ws://h/ocpp/"odd\\id'),)
     assert samples[("ocpp_probe_success", target)] == 0.0
-    assert samples[("ocpp_probe_failed_step", (("step", "connect"), *target))] == 1.0
+    assert samples[("ocpp_probe_failed_step", (("kind", "refused"), ("step", "connect"), *target))] == 1.0
     assert samples[("ocpp_probe_verdict", (("target", target[0][1]), ("verdict", "CRITICAL")))] == 1.0
     names = {name for name, _ in samples}
     assert "ocpp_probe_heartbeat_rtt_seconds" not in names
@@ -205,7 +206,7 @@ def test_configuration_error_says_why_and_two_bad_files_do_not_collide(
         "# ocpp-probe configuration error: WS_URL: must start with ws:// or wss:// (scheme is http)\n"
     )
     samples, _ = parse(text)
-    assert samples[("ocpp_probe_failed_step", (("step", "config"), ("target", "csms-a.prom")))] == 1.0
+    assert samples[("ocpp_probe_failed_step", (("kind", "config"), ("step", "config"), ("target", "csms-a.prom")))] == 1.0
 
     log = os.path.join(tmp_path, "node-exporter.log")
     scraped = _scrape_textfiles(directory, log)
@@ -226,7 +227,7 @@ def test_configuration_error_on_stdout_keeps_the_reason_in_a_comment() -> None:
     )
     assert run.stderr == "ocpp-probe: WARN_RTT: must be a positive number of milliseconds, got '-1'\n"
     samples, _ = parse(run.stdout)
-    assert samples[("ocpp_probe_failed_step", (("step", "config"), ("target", "")))] == 1.0
+    assert samples[("ocpp_probe_failed_step", (("kind", "config"), ("step", "config"), ("target", "")))] == 1.0
 
 
 def test_a_bad_run_option_still_reaches_the_output_file(tmp_path: os.PathLike[str]) -> None:
@@ -256,3 +257,14 @@ def test_chain_expiry_degrades_to_none_without_the_private_chain_api() -> None:
         _sslobj = None  # e.g. a Python build whose SSL object lacks get_unverified_chain
 
     assert _chain_not_after(NoChain()) is None  # type: ignore[arg-type]
+
+
+def test_a_failure_outside_any_step_still_has_its_kind() -> None:
+    # serve answers so when a shared check outlasts the request: no step ran for it.
+    result = CheckResult(
+        verdict=Verdict.CRITICAL, target="ws://h/ocpp/CP-1", ocpp_version="1.6",
+        failure_kind=FailureKind.TIMEOUT, reason="no result within this request's 2 s",
+    )
+    samples, _ = parse(render_prometheus(result))
+    assert samples[("ocpp_probe_failed_step", (("kind", "timeout"),))] == 1.0
+    assert samples[("ocpp_probe_success", ())] == 0.0

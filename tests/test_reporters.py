@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 
+from ocpp_probe.failures import FailureKind
 from ocpp_probe.reporters.json_report import render_json
 from ocpp_probe.reporters.text import perfdata, render_line, summary
 from ocpp_probe.result import BootFacts, CheckResult, Step, Thresholds, TlsFacts, Verdict, judged
@@ -59,7 +60,7 @@ def test_thresholds_reach_the_perfdata_of_a_real_run(probe: Any) -> None:
 def test_critical_line_names_the_step() -> None:
     failed = CheckResult(
         verdict=Verdict.CRITICAL, target="ws://x/CP1", ocpp_version="2.0.1",
-        failed_step=Step.UPGRADE, reason="HTTP 404 not found", timings_ms={"resolve": 1.0}, total_ms=1.5,
+        failed_step=Step.UPGRADE, reason="HTTP 404 not found", failure_kind=FailureKind.HTTP_NOT_FOUND, timings_ms={"resolve": 1.0}, total_ms=1.5,
     )
     assert render_line(failed) == (
         "OCPP CRITICAL - upgrade failed: HTTP 404 not found | resolve=1.000ms;;;0 total=1.500ms;;;0"
@@ -79,19 +80,21 @@ def test_warning_comes_from_thresholds() -> None:
 
 
 def test_failed_checks_are_never_downgraded_to_warning() -> None:
-    failed = CheckResult(verdict=Verdict.CRITICAL, target="", ocpp_version="1.6", failed_step=Step.BOOT, reason="x")
+    failed = CheckResult(verdict=Verdict.CRITICAL, target="", ocpp_version="1.6", failed_step=Step.BOOT, reason="x",
+                         failure_kind=FailureKind.CALLERROR)
     assert judged(failed, Thresholds(rtt_warn_ms=0.001)) is failed
 
 
 def test_perfdata_of_a_failure_has_only_what_ran() -> None:
-    failed = CheckResult(verdict=Verdict.CRITICAL, target="", ocpp_version="1.6", timings_ms={"resolve": 2.0}, total_ms=2.0)
+    failed = CheckResult(verdict=Verdict.CRITICAL, target="", ocpp_version="1.6", failed_step=Step.CONNECT,
+                         failure_kind=FailureKind.REFUSED, timings_ms={"resolve": 2.0}, total_ms=2.0)
     assert perfdata(failed) == "resolve=2.000ms;;;0 total=2.000ms;;;0"
 
 
 def test_json_document_carries_every_fact() -> None:
     doc = validated(orjson.loads(render_json(OK)))
     assert doc["verdict"] == "OK" and doc["exit_code"] == 0 and doc["ok"] is True
-    assert doc["failed_step"] is None and doc["reason"] is None
+    assert doc["failed_step"] is None and doc["reason"] is None and doc["failure_kind"] is None
     assert doc["timings_ms"]["tls"] == 3.1
     assert doc["heartbeat_rtt_ms"] == 2.314
     assert doc["clock_offset_s"] == -0.25
@@ -100,3 +103,25 @@ def test_json_document_carries_every_fact() -> None:
         "cert_not_after": 1.9e9, "cert_days_left": 200.0, "verified": True, "chain_not_after": None,
     }
     assert doc["boot"] == {"status": "Accepted", "interval_s": 300, "current_time": "2025-01-01T00:00:00Z", "reason_code": None}
+
+
+def test_json_names_the_failure_kind() -> None:
+    failed = CheckResult(
+        verdict=Verdict.CRITICAL, target="ws://x/CP1", ocpp_version="1.6", failed_step=Step.TLS,
+        reason="server certificate not trusted: certificate has expired",
+        failure_kind=FailureKind.TLS_EXPIRED,
+    )
+    doc = orjson.loads(render_json(failed))
+    assert doc["failed_step"] == "tls" and doc["failure_kind"] == "tls_expired"
+    assert render_line(failed) == (
+        "OCPP CRITICAL - tls failed: server certificate not trusted: certificate has expired | total=0.000ms;;;0"
+    )
+
+
+def test_a_failure_without_a_kind_cannot_be_made() -> None:
+    try:
+        CheckResult(verdict=Verdict.CRITICAL, target="", ocpp_version="1.6", failed_step=Step.BOOT, reason="x")
+    except ValueError as exc:
+        assert "failure_kind" in str(exc)
+    else:
+        raise AssertionError("a failed CheckResult without a kind was accepted")

@@ -113,7 +113,7 @@ def test_a_black_hole_does_not_hold_up_the_other_targets(peers: dict[str, Any]) 
             thread.join(30)
     hole = answers["hole"]
     assert hole.status == 503
-    assert hole.doc["failed_step"] == "upgrade"
+    assert hole.doc["failed_step"] == "upgrade" and hole.doc["failure_kind"] == "timeout"
     assert hole.seconds >= BLACK_HOLE_TIMEOUT_S - 0.2
     for name, version in (("lib16", "1.6"), ("rpc201", "2.0.1")):
         answer = answers[name]
@@ -157,11 +157,12 @@ def test_unhealthy_target_is_503_in_json_and_success_0_in_prometheus(peers: dict
         as_metrics = get(f"{base}/probe?target=rejected&format=prometheus")
     assert as_json.status == 503
     assert (as_json.doc["verdict"], as_json.doc["failed_step"]) == ("CRITICAL", "boot")
+    assert as_json.doc["failure_kind"] == "boot_rejected"
     assert as_metrics.status == 200  # as blackbox_exporter: the verdict is in the metrics
     samples, _ = parse(as_metrics.body.decode())
     assert samples[("ocpp_probe_success", ())] == 0.0
     assert samples[("ocpp_probe_boot_status", (("status", "Rejected"),))] == 1.0
-    assert samples[("ocpp_probe_failed_step", (("step", "boot"),))] == 1.0
+    assert samples[("ocpp_probe_failed_step", (("kind", "boot_rejected"), ("step", "boot")))] == 1.0
 
 
 def test_bad_requests_get_a_reason_and_no_url_is_ever_probed() -> None:
@@ -221,6 +222,10 @@ def test_server_metrics_count_checks_and_refusals_beyond_the_cap(peers: dict[str
     assert samples[("ocpp_probe_serve_probes_rejected_total", ())] == 1
     assert samples[("ocpp_probe_serve_probes_total", (("target", "hole"), ("verdict", "CRITICAL")))] == 1
     assert samples[("ocpp_probe_serve_probes_total", (("target", "lib16"), ("verdict", "OK")))] == 1
+    assert samples[("ocpp_probe_serve_probe_failures_total", (("kind", "timeout"), ("target", "hole")))] == 1
+    assert [key for key in samples if key[0] == "ocpp_probe_serve_probe_failures_total"] == [
+        ("ocpp_probe_serve_probe_failures_total", (("kind", "timeout"), ("target", "hole")))
+    ]  # a passing check counts no failure
     assert samples[("ocpp_probe_serve_probes_in_flight", ())] == 0
     assert samples[("ocpp_probe_serve_requests_total", (("code", "429"), ("path", "/probe")))] == 1
     assert samples[("ocpp_probe_serve_requests_total", (("code", "503"), ("path", "/probe")))] == 1
@@ -250,6 +255,7 @@ def test_prometheus_scrape_timeout_header_shortens_the_check(peers: dict[str, An
                      {"X-Prometheus-Scrape-Timeout-Seconds": "1.5"})
     samples, _ = parse(answer.body.decode())
     assert samples[("ocpp_probe_success", ())] == 0.0
+    assert samples[("ocpp_probe_failed_step", (("kind", "timeout"), ("step", "upgrade")))] == 1.0
     assert 0.9 <= samples[("ocpp_probe_check_duration_seconds", ())] < 1.5
 
 

@@ -64,18 +64,19 @@ def test_untrusted_ca_fails_at_tls(ca: trustme.CA) -> None:
     run = run_against(server_context(ca), SSL_CERT_FILE="/nonexistent-so-only-system-store")
     assert run.code == 2
     assert run.doc["failed_step"] == "tls"
+    assert run.doc["failure_kind"] == "tls_untrusted"
     assert run.doc["reason"].startswith("server certificate not trusted: unable to get local issuer")
 
 
 def test_untrusted_through_system_store(ca: trustme.CA) -> None:
     run = run_against(server_context(ca))
-    assert (run.code, run.doc["failed_step"]) == (2, "tls")
+    assert (run.code, run.doc["failed_step"], run.doc["failure_kind"]) == (2, "tls", "tls_untrusted")
     assert "not trusted" in run.doc["reason"]
 
 
 def test_wrong_host_name(ca: trustme.CA, ca_file: str) -> None:
     run = run_against(server_context(ca, "csms.example.org"), TLS_CA_FILE=ca_file)
-    assert (run.code, run.doc["failed_step"]) == (2, "tls")
+    assert (run.code, run.doc["failed_step"], run.doc["failure_kind"]) == (2, "tls", "tls_hostname")
     assert run.doc["reason"] == (
         "server certificate not trusted: IP address mismatch, certificate is not valid for '127.0.0.1'."
     )
@@ -86,7 +87,7 @@ def test_expired_certificate(ca: trustme.CA, ca_file: str) -> None:
         ca, not_before=NOW - dt.timedelta(days=30), not_after=NOW - dt.timedelta(days=1)
     )
     run = run_against(context, TLS_CA_FILE=ca_file)
-    assert (run.code, run.doc["failed_step"]) == (2, "tls")
+    assert (run.code, run.doc["failed_step"], run.doc["failure_kind"]) == (2, "tls", "tls_expired")
     assert run.doc["reason"] == "server certificate not trusted: certificate has expired"
 
 
@@ -154,6 +155,10 @@ def test_client_certificate_required_and_missing(
         "connection closed by the server during the upgrade: "
         "the CSMS may require a client certificate (set TLS_CERT_FILE)",
     )
+    # The alert says what is wrong; a hang-up only that the server closed (the reason
+    # then points at the client certificate as the likely cause).
+    alert = run.doc["reason"] == "server requires a client certificate (TLS_CERT_FILE)"
+    assert run.doc["failure_kind"] == ("tls_client_cert" if alert else "closed")
 
 
 def test_key_that_does_not_match_certificate_is_unknown(
@@ -169,7 +174,7 @@ def test_key_that_does_not_match_certificate_is_unknown(
          "TLS_CERT_FILE": str(cert), "TLS_KEY_FILE": str(key)},
     )
     assert run.code == 3
-    assert run.doc["failed_step"] == "config"
+    assert run.doc["failed_step"] == "config" and run.doc["failure_kind"] == "config"
     assert run.doc["reason"] == "TLS_KEY_FILE: does not match the certificate in TLS_CERT_FILE"
     assert "PRIVATE KEY" not in run.stdout
 

@@ -6,6 +6,7 @@ import base64
 
 import pytest
 
+from ocpp_probe.failures import FailureKind
 from ocpp_probe.upgrade import (
     HttpHead,
     UpgradeRefused,
@@ -20,6 +21,8 @@ from ocpp_probe.upgrade import (
 )
 
 KEY = "dGhlIHNhbXBsZSBub25jZQ=="
+NO_SUBPROTOCOL = FailureKind.NO_SUBPROTOCOL
+BAD_HANDSHAKE = FailureKind.BAD_HANDSHAKE
 
 
 def good_head(**overrides: str) -> HttpHead:
@@ -87,6 +90,7 @@ def test_not_http_is_refused(data: bytes) -> None:
     with pytest.raises(UpgradeRefused) as caught:
         parse_head(data)
     assert caught.value.reason.startswith("server did not answer with HTTP")
+    assert caught.value.kind is BAD_HANDSHAKE
 
 
 def test_good_response_gives_the_subprotocol() -> None:
@@ -94,42 +98,46 @@ def test_good_response_gives_the_subprotocol() -> None:
 
 
 @pytest.mark.parametrize(
-    ("head", "message"),
+    ("head", "message", "kind"),
     [
-        (good_head(**{"sec-websocket-protocol": ""}), "selected no subprotocol (offered ocpp1.6)"),
-        (good_head(**{"sec-websocket-protocol": "ocpp2.0.1"}), "selected subprotocol 'ocpp2.0.1', not the offered ocpp1.6"),
-        (good_head(**{"sec-websocket-accept": "AAAA"}), "wrong Sec-WebSocket-Accept"),
-        (good_head(**{"sec-websocket-accept": ""}), "lacks Sec-WebSocket-Accept"),
-        (good_head(upgrade=""), "lacks 'Upgrade: websocket'"),
-        (good_head(connection="keep-alive"), "lacks 'Connection: Upgrade'"),
-        (good_head(**{"sec-websocket-extensions": "permessage-deflate"}), "extension the probe did not offer"),
+        (good_head(**{"sec-websocket-protocol": ""}), "selected no subprotocol (offered ocpp1.6)", NO_SUBPROTOCOL),
+        (good_head(**{"sec-websocket-protocol": "ocpp2.0.1"}), "selected subprotocol 'ocpp2.0.1', not the offered ocpp1.6",
+         FailureKind.WRONG_SUBPROTOCOL),
+        (good_head(**{"sec-websocket-accept": "AAAA"}), "wrong Sec-WebSocket-Accept", BAD_HANDSHAKE),
+        (good_head(**{"sec-websocket-accept": ""}), "lacks Sec-WebSocket-Accept", BAD_HANDSHAKE),
+        (good_head(upgrade=""), "lacks 'Upgrade: websocket'", BAD_HANDSHAKE),
+        (good_head(connection="keep-alive"), "lacks 'Connection: Upgrade'", BAD_HANDSHAKE),
+        (good_head(**{"sec-websocket-extensions": "permessage-deflate"}), "extension the probe did not offer",
+         BAD_HANDSHAKE),
     ],
 )
-def test_bad_101_responses_are_told_apart(head: HttpHead, message: str) -> None:
+def test_bad_101_responses_are_told_apart(head: HttpHead, message: str, kind: FailureKind) -> None:
     with pytest.raises(UpgradeRefused) as caught:
         judge_response(head, KEY, "ocpp1.6", password_sent=False)
     assert message in caught.value.reason
     assert caught.value.status == 101
+    assert caught.value.kind is kind
 
 
 @pytest.mark.parametrize(
-    ("status", "password_sent", "message"),
+    ("status", "password_sent", "message", "kind"),
     [
-        (401, True, "HTTP 401 unauthorized: credentials missing or refused"),
-        (401, False, "HTTP 401 unauthorized: the CSMS wants credentials; set OCPP_PASSWORD"),
-        (404, False, "HTTP 404 not found: unknown charge point identity or wrong path"),
-        (403, False, "HTTP 403 forbidden"),
-        (503, False, "HTTP 503 service unavailable"),
-        (200, False, "HTTP 200 OK"),
-        (418, False, "HTTP 418 I'm a teapot"),
+        (401, True, "HTTP 401 unauthorized: credentials missing or refused", FailureKind.HTTP_AUTH),
+        (401, False, "HTTP 401 unauthorized: the CSMS wants credentials; set OCPP_PASSWORD", FailureKind.HTTP_AUTH),
+        (404, False, "HTTP 404 not found: unknown charge point identity or wrong path", FailureKind.HTTP_NOT_FOUND),
+        (403, False, "HTTP 403 forbidden", FailureKind.HTTP_AUTH),
+        (503, False, "HTTP 503 service unavailable", FailureKind.HTTP_STATUS),
+        (200, False, "HTTP 200 OK", FailureKind.HTTP_STATUS),
+        (418, False, "HTTP 418 I'm a teapot", FailureKind.HTTP_STATUS),
     ],
 )
-def test_non_101_status_is_explained(status: int, password_sent: bool, message: str) -> None:
+def test_non_101_status_is_explained(status: int, password_sent: bool, message: str, kind: FailureKind) -> None:
     reason = {200: "OK", 418: "I'm a teapot"}.get(status, "x")
     with pytest.raises(UpgradeRefused) as caught:
         judge_response(HttpHead(status, reason, {}), KEY, "ocpp1.6", password_sent)
     assert caught.value.reason.startswith(message)
     assert caught.value.status == status
+    assert caught.value.kind is kind
 
 
 def test_redirect_names_its_target() -> None:

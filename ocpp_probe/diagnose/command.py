@@ -7,25 +7,25 @@ Exit codes: 0 when a check with these settings would pass, 2 when it would fail,
 from __future__ import annotations
 
 import argparse
+import contextlib
 from collections.abc import Mapping, Sequence
 from typing import TextIO
 
+from .. import registry
 from ..check import _redactor
-from ..cli import OPTIONS, Option
 from ..redact import Redactor
 from ..settings import CheckSettings, ConfigError, check_settings_from
 from ..trace import stream_tracer
 from ..upgrade import basic_token_bytes
-from ..usage import PluginArgumentParser, UsageError
+from ..usage import PluginArgumentParser, UsageError, add_setting, flags_over_environment
 from .facts import Facts
 from .findings import Findings, check_would_pass, judge
 from .lint import looks_like_hex_key
 from .report import render_json, render_text
 from .run import diagnose
 
-# Options of a run (push, loop) have no meaning for a diagnosis.
-_RUN_ONLY = {"KUMA_PUSH_URL", "KUMA_PUSH_TIMEOUT", "KUMA_PUSH_WARNING_DOWN", "PROBE_EVERY"}
-CHECK_OPTIONS: list[Option] = [option for option in OPTIONS if option.env not in _RUN_ONLY]
+# Options of a run (push, loop, output) have no meaning for a diagnosis: the check's only.
+CHECK_OPTIONS = registry.command_line(registry.CHECK)
 
 EPILOG = """\
 Runs a bounded series of probes (every address, TLS chain and trust, each OCPP
@@ -43,12 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    for option in CHECK_OPTIONS:
-        help_text = f"{option.help} [{option.env}]"
-        if option.metavar is None:
-            parser.add_argument(option.flag, action="store_true", default=None, help=help_text)
-        else:
-            parser.add_argument(option.flag, metavar=option.metavar, help=help_text)
+    for setting in CHECK_OPTIONS:
+        add_setting(parser, setting)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("-v", "--verbose", action="store_true", help="trace each attempt and frame on stderr")
     parser.add_argument("--demo", action="store_true", help="start a loopback demo CSMS and diagnose it")
@@ -56,12 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _values(args: argparse.Namespace, environ: Mapping[str, str]) -> dict[str, str]:
-    values = dict(environ)
-    for option in CHECK_OPTIONS:
-        given = getattr(args, option.flag.lstrip("-").replace("-", "_"))
-        if given is not None:
-            values[option.env] = "true" if given is True else str(given)
-    return values
+    return flags_over_environment(args, CHECK_OPTIONS, environ)
 
 
 def diagnosis_redactor(settings: CheckSettings) -> Redactor:
@@ -94,14 +85,13 @@ def diagnose_main(argv: Sequence[str], environ: Mapping[str, str], out: TextIO, 
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
     values = _values(args, environ)
-    demo = None
-    if args.demo:
-        from ..demo import DemoCsms
+    with contextlib.ExitStack() as stack:
+        if args.demo:
+            from ..demo import DemoCsms
 
-        demo = DemoCsms().__enter__()
-        values["WS_URL"] = demo.url()
-        values.pop("CHARGE_POINT_ID", None)
-    try:
+            demo = stack.enter_context(DemoCsms())
+            values[registry.WS_URL.name] = demo.url()
+            values.pop(registry.CHARGE_POINT_ID.name, None)
         try:
             settings = check_settings_from(values)
         except ConfigError as exc:
@@ -115,6 +105,3 @@ def diagnose_main(argv: Sequence[str], environ: Mapping[str, str], out: TextIO, 
         out.write(render(facts, findings, code, redactor) + "\n")
         out.flush()
         return code
-    finally:
-        if demo is not None:
-            demo.__exit__(None, None, None)

@@ -68,5 +68,9 @@ def _boot(result: CheckResult) -> dict[str, Any] | None:
     return boot
 
 
-def render_json(result: CheckResult) -> str:
-    return orjson.dumps(result_document(result)).decode("utf-8")
+def render_json(result: CheckResult, extra: dict[str, Any] | None = None) -> str:
+    """The document as one line of JSON; ``extra`` adds keys of the run (e.g. the push)."""
+    document = result_document(result)
+    if extra:
+        document.update(extra)
+    return orjson.dumps(document).decode("utf-8")

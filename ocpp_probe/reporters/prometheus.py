@@ -114,8 +114,12 @@ def result_families(result: CheckResult, labels: Mapping[str, str] | None = None
                "CSMS clock (Heartbeat currentTime) minus the probe's clock",
                one(result.clock_offset_s)),
         Family("ocpp_probe_failed_step", "gauge",
-               "The step at which the check failed (info-style, present only on failure)",
-               one(1.0, ("step", result.failed_step.value)) if result.failed_step else ()),
+               "The step at which the check failed and the failure kind "
+               "(info-style, present only on failure)",
+               # A failure outside any step (serve's shared-check timeout) has no step label.
+               one(1.0, *((("step", result.failed_step.value),) if result.failed_step else ()),
+                   ("kind", result.failure_kind.value))
+               if result.failure_kind else ()),
         Family("ocpp_probe_last_run_timestamp_seconds", "gauge",
                "When the check that produced these values started, Unix time: its age "
                "tells a stale textfile from a fresh one",

@@ -17,6 +17,7 @@ from dataclasses import replace
 from http.server import ThreadingHTTPServer
 from typing import TextIO
 
+from .. import registry
 from ..check import run_check
 from ..result import Verdict
 from ..usage import PluginArgumentParser, UsageError
@@ -37,13 +38,10 @@ def _parser() -> argparse.ArgumentParser:
         "503 not; &format=prometheus for metrics, &debug=true for the trace); GET / is a "
         "status page, GET /metrics the server's own metrics. SIGHUP reloads the config.",
     )
-    parser.add_argument("--config", metavar="FILE", help="TOML config with [server], "
-                        "[targets.NAME] and [modules.NAME] [PROBE_CONFIG]")
-    parser.add_argument("--listen", metavar="HOST:PORT", help="address to listen on, overrides "
-                        "[server] listen (default 127.0.0.1:9477) [PROBE_LISTEN]")
-    parser.add_argument("--max-concurrent", type=int, metavar="N",
-                        help="checks running at once, all targets together (default 64); a quarter "
-                        "is kept for targets whose last check passed; beyond, 429")
+    for setting in registry.command_line(registry.SERVE):
+        assert setting.flag is not None
+        kind = int if setting is registry.MAX_CONCURRENT else str
+        parser.add_argument(setting.flag, type=kind, metavar=setting.metavar, help=setting.help_text)
     parser.add_argument("-v", "--verbose", action="store_true", help="log each request on stderr")
     return parser
 
@@ -101,7 +99,7 @@ class RunningServer:
 
 def _load(path: str, env: Mapping[str, str], args: argparse.Namespace) -> ServeConfig:
     config = load_config(path, env)
-    listen = args.listen or env.get("PROBE_LISTEN")
+    listen = args.listen or env.get(registry.PROBE_LISTEN.name)
     if listen:
         config = replace(config, listen=listen)
     if args.max_concurrent is not None:
@@ -140,7 +138,7 @@ def serve_main(argv: Sequence[str], env: Mapping[str, str], out: TextIO, err: Te
         return UNKNOWN
     except SystemExit as exc:
         return int(exc.code or 0)
-    path = args.config or env.get("PROBE_CONFIG")
+    path = args.config or env.get(registry.PROBE_CONFIG.name)
     if not path:
         err.write("ocpp-probe serve: --config FILE (or PROBE_CONFIG) is required\n")
         return UNKNOWN

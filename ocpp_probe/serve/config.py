@@ -14,13 +14,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import registry
 from ..httpclient import proxy_variables
 from ..settings import CheckSettings, ConfigError, check_settings_from
 from .modules import ALLOW_KEYS, Module, module_from
 
-DEFAULT_LISTEN = "127.0.0.1:9477"
+DEFAULT_LISTEN = registry.PROBE_LISTEN.default or ""
 # Checks running at once, all targets together: bounds threads, sockets and memory.
-DEFAULT_MAX_CONCURRENT = 64
+DEFAULT_MAX_CONCURRENT = int(registry.MAX_CONCURRENT.default or 0)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -44,11 +45,7 @@ class ServeConfig:
 
 def check_setting_names() -> frozenset[str]:
     """Every environment name of a check setting (run options such as KUMA_* excluded)."""
-    from ..cli import OPTIONS
-
-    run_only = {"KUMA_PUSH_URL", "KUMA_PUSH_TIMEOUT", "KUMA_PUSH_WARNING_DOWN", "PROBE_EVERY",
-                "PROBE_HOLD", "PROBE_PING_INTERVAL", "PROBE_BOOT_ON_RECONNECT"}
-    return frozenset(option.env for option in OPTIONS if option.env not in run_only)
+    return frozenset(setting.env for setting in registry.in_scope(registry.CHECK) if setting.env)
 
 
 def _text(value: Any, where: str) -> str:

@@ -20,6 +20,7 @@ class ServerMetrics:
         self._lock = threading.Lock()
         self._requests: Counter[tuple[str, str]] = Counter()
         self._probes: Counter[tuple[Labels, str]] = Counter()
+        self._failures: Counter[tuple[Labels, str]] = Counter()
         self._shared = 0
         self._rejected = 0
         self._timed_out = 0
@@ -36,12 +37,15 @@ class ServerMetrics:
         with self._lock:
             self._in_flight += 1
 
-    def probe_finished(self, labels: Labels, verdict: str) -> None:
+    def probe_finished(self, labels: Labels, verdict: str, kind: str | None = None) -> None:
         """``labels`` is (("target", NAME),) or, for a module's URL, (("module", NAME),):
-        URLs come from scrapes and are not labels, so the label set stays bounded."""
+        URLs come from scrapes and are not labels, so the label set stays bounded.
+        ``kind`` is the failure's FailureKind value, None when the check passed."""
         with self._lock:
             self._in_flight -= 1
             self._probes[(labels, verdict)] += 1
+            if kind is not None:
+                self._failures[(labels, kind)] += 1
 
     def probe_shared(self) -> None:
         with self._lock:
@@ -65,6 +69,7 @@ class ServerMetrics:
         with self._lock:
             requests = sorted(self._requests.items())
             probes = sorted(self._probes.items())
+            failures = sorted(self._failures.items())
             shared, rejected, in_flight = self._shared, self._rejected, self._in_flight
             timed_out, reload_ok, reload_at = self._timed_out, self._reload_ok, self._reload_at
         families = [
@@ -73,6 +78,9 @@ class ServerMetrics:
             Family("ocpp_probe_serve_probes_total", "counter",
                    "Checks run, by named target or module, and verdict",
                    tuple(Sample((*labels, ("verdict", v)), n) for (labels, v), n in probes)),
+            Family("ocpp_probe_serve_probe_failures_total", "counter",
+                   "Failed checks, by named target or module, and failure kind (docs/failure-kinds.md)",
+                   tuple(Sample((*labels, ("kind", k)), n) for (labels, k), n in failures)),
             Family("ocpp_probe_serve_probes_shared_total", "counter",
                    "Requests answered with a check already running for the same target",
                    (Sample((), shared),)),

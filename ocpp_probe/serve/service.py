@@ -130,7 +130,12 @@ class ProbeService:
         finally:
             verdict = result.verdict.name if result else "UNKNOWN"
             labels = (("module", job.module),) if job.module else (("target", job.label),)
-            self.metrics.probe_finished(labels, verdict)
+            # No result means the checker itself raised: a probe bug, counted as such.
+            kind = (
+                "internal" if result is None
+                else result.failure_kind.value if result.failure_kind else None
+            )
+            self.metrics.probe_finished(labels, verdict, kind)
             if result is not None:
                 flight.record = self.history.add(job.key, job.label, job.module, result, trace.lines,
                                                  settings)
