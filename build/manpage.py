@@ -21,8 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ocpp_probe import __version__
-from ocpp_probe import registry
+from ocpp_probe import __version__, registry
 from ocpp_probe.cli import EPILOG, build_parser
 from ocpp_probe.diagnose.command import build_parser as diagnose_parser
 from ocpp_probe.serve.command import _parser as serve_parser
