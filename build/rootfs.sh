@@ -4,6 +4,9 @@
 #
 #   build/rootfs.sh build ARCH [DIR]   bookworm root with python3 + build tools (ARCH: amd64|arm64|armv7)
 #   build/rootfs.sh test-bullseye [DIR] bullseye amd64 root WITHOUT python3 (compatibility tests)
+#   build/rootfs.sh deb-test SUITE ARCH [DIR]  pristine minimal root (minbase + systemd, no python3)
+#                                      the .deb tests install into; they never change it, they
+#                                      work on an overlay copy of it (tests/packages/)
 #
 # Prints the root's path on its last line of stdout. A root that finished
 # before (marker file .ocpp-probe-rootfs-ok) is reused; set ROOTFS_FRESH=1 to
@@ -96,8 +99,16 @@ case "$kind" in
         dir="${2:-$cache/rootfs-bullseye-amd64}"
         make_root bullseye amd64 "$dir" ca-certificates
         ;;
+    deb-test)
+        suite="${2:?usage: rootfs.sh deb-test SUITE ARCH [DIR]}"
+        darch="$(debian_arch "${3:?usage: rootfs.sh deb-test SUITE ARCH [DIR]}")"
+        dir="${4:-$cache/rootfs-deb-test-$suite-$darch}"
+        # systemd is there because a Pi or server has it: its systemd-analyze
+        # verifies the installed units with that release's systemd.
+        make_root "$suite" "$darch" "$dir" systemd
+        ;;
     *)
-        sed -n '2,11p' "$0" >&2
+        sed -n '2,14p' "$0" >&2
         exit 2
         ;;
 esac

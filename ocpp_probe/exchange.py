@@ -45,6 +45,8 @@ MAX_LISTED_CALLS = 50
 
 @dataclass
 class Exchange:
+    """The OCPP exchange over one channel: CALLs out, their answers in."""
+
     channel: Channel
     version: OcppVersion
     trace: Tracer | None = None

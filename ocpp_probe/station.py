@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from .channel import Channel, ConnectionClosed, WebSocketViolation
 from .check import (
@@ -50,8 +50,11 @@ from .session import (
     pong_missing,
 )
 from .settings import CheckSettings
-from .sockets import DeadlineSocket, DeadlineSSLSocket
+from .sockets import DeadlineSocket
 from .trace import Tracer
+
+if TYPE_CHECKING:
+    from .tls_socket import DeadlineSSLSocket
 
 Clock = Callable[[], float]
 Report = Callable[[CheckResult], None]

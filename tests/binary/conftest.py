@@ -15,6 +15,7 @@ import platform
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -285,6 +286,25 @@ def send_signal(proc: subprocess.Popen, sig: int, group: bool) -> None:  # type:
         os.killpg(proc.pid, sig)
     else:
         proc.send_signal(sig)
+
+
+DEB_ARCH = {"amd64": "amd64", "arm64": "arm64", "armv7": "armhf"}
+
+
+@pytest.fixture(scope="session")
+def debs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The .deb of each architecture under test, built by build/deb.sh from dist/."""
+    out = tmp_path_factory.mktemp("debs")
+    made: dict[str, Path] = {}
+    for arch in selected_arches(request.config):
+        require_binary(arch)
+        subprocess.run(
+            ["bash", str(REPO / "build" / "deb.sh"), "--out", str(out), arch],
+            check=True,
+            env={**os.environ, "PYTHON": sys.executable},
+        )
+        (made[arch],) = out.glob(f"ocpp-probe_*_{DEB_ARCH[arch]}.deb")
+    return made
 
 
 __all__ = [
