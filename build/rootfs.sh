@@ -68,7 +68,16 @@ copy_host_settings() {
 
 make_root() {
     local suite="$1" darch="$2" dir="$3" include="$4" started=$SECONDS
+    local recipe="$suite $darch $include" recipe_file="$dir/.ocpp-probe-rootfs-recipe"
+    # A cached root made from another recipe (a package added to the list) is stale.
+    # Roots cached before the recipe was recorded are taken as they are, once.
+    if [ -e "$dir/.ocpp-probe-rootfs-ok" ] && [ -e "$recipe_file" ] \
+        && [ "$(cat "$recipe_file")" != "$recipe" ]; then
+        log "$dir was made from another recipe; making it again"
+        rm -f "$dir/.ocpp-probe-rootfs-ok"
+    fi
     if [ -e "$dir/.ocpp-probe-rootfs-ok" ] && [ "${ROOTFS_FRESH:-0}" != 1 ]; then
+        [ -e "$recipe_file" ] || echo "$recipe" > "$recipe_file"
         log "reusing $dir"
         copy_host_settings "$dir"
         echo "$dir"
@@ -83,6 +92,7 @@ make_root() {
     copy_host_settings "$dir"
     rm -rf "$dir/var/cache/apt/archives/"*.deb
     echo "$suite $darch $((SECONDS - started))s" > "$dir/.ocpp-probe-rootfs-ok"
+    echo "$recipe" > "$recipe_file"
     log "$suite/$darch ready in $((SECONDS - started)) s"
     echo "$dir"
 }
