@@ -2,7 +2,18 @@
 
 import sys
 
-from ocpp_probe.cli import main
+if sys.argv[1:] == ["--version"]:  # the most frequent "is it installed?" call: nothing else
+    from ocpp_probe import __version__
+
+    print(f"ocpp-probe {__version__}")
+    sys.exit(0)
+
+from ocpp_probe.lazy_imports import defer
+
+# inspect and copy (pulled in by dataclasses, which orjson imports) load only if used.
+defer()
+
+from ocpp_probe.cli import main  # noqa: E402
 
 if __name__ == "__main__":
     code = main()

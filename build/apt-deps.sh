@@ -6,9 +6,10 @@
 # unit tests, a real Prometheus scraping serve mode, the status page in a browser.
 set -euo pipefail
 need=()
+# lintian and man-db check the .debs, systemd-container boots them (tests/binary/test_deb*.py).
 for pkg in qemu-user-static binfmt-support debootstrap binutils patchelf musl-tools \
            python3 python3-venv libpython3.11 util-linux haproxy \
-           prometheus chromium prometheus-node-exporter; do
+           prometheus chromium prometheus-node-exporter lintian man-db systemd-container; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

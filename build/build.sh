@@ -104,6 +104,11 @@ if [ "$(cat "$venv/.stamp" 2>/dev/null)" != "$stamp" ]; then
     echo "$stamp" > "$venv/.stamp"
 fi
 echo "build.sh: build venv ready after $((SECONDS - started)) s" >&2
+if [ "$staticx" = 1 ]; then
+    # staticx's loader, built from its sdist with our patch (build/staticx/README.md).
+    bash "$here/staticx/build_loader.sh" "$venv/bin/pip" "$work/sx-loader"
+    echo "build.sh: patched staticx loader ready after $((SECONDS - started)) s" >&2
+fi
 
 rm -rf "$work/pyi"
 # With staticx: a one-folder build, which staticx packs as a tree (one unpack per
@@ -117,7 +122,8 @@ if [ "$staticx" = 1 ]; then
     # staticx bundles the builder's glibc and dynamic loader, so the binary runs
     # on any Linux of this CPU (no glibc needed). No compression: xz costs ~0.4 s
     # at every start (measured), see docs/binaries.md.
-    PATH="$venv/bin:$PATH" "$venv/bin/python" "$here/staticx_reproducible.py" --onedir "$plain" "$out.tmp"
+    OCPP_PROBE_SX_BOOTLOADER="$work/sx-loader/bootloader" PATH="$venv/bin:$PATH" \
+        "$venv/bin/python" "$here/staticx_reproducible.py" --onedir "$plain" "$out.tmp"
 else
     cp "$plain" "$out.tmp"
 fi

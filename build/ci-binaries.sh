@@ -28,6 +28,18 @@ s=$SECONDS
 bash "$here/rootfs.sh" test-bullseye >/dev/null
 echo "ci-binaries: bullseye test root ready in $((SECONDS - s)) s" >&2
 
+# The pristine minimal roots the .deb tests install into (tests/binary/test_deb.py).
+for arch in $arches; do
+    darch="${arch/armv7/armhf}"
+    suites="bookworm"
+    [ "$darch" = amd64 ] && suites="bookworm bullseye"
+    for suite in $suites; do
+        s=$SECONDS
+        bash "$here/rootfs.sh" deb-test "$suite" "$darch" >/dev/null
+        echo "ci-binaries: $suite/$darch .deb test root ready in $((SECONDS - s)) s" >&2
+    done
+done
+
 (cd "$repo/dist" && sha256sum --check SHA256SUMS)
 ls -l "$repo/dist" >&2
 echo "ci-binaries: all done in $((SECONDS - t0)) s" >&2

@@ -4,6 +4,9 @@
 #
 #   build/rootfs.sh build ARCH [DIR]   bookworm root with python3 + build tools (ARCH: amd64|arm64|armv7)
 #   build/rootfs.sh test-bullseye [DIR] bullseye amd64 root WITHOUT python3 (compatibility tests)
+#   build/rootfs.sh deb-test SUITE ARCH [DIR]  pristine minimal root (minbase + systemd, no python3)
+#                                      the .deb tests install into; they never change it, they
+#                                      work on an overlay copy of it (tests/packages/)
 #
 # Prints the root's path on its last line of stdout. A root that finished
 # before (marker file .ocpp-probe-rootfs-ok) is reused; set ROOTFS_FRESH=1 to
@@ -65,7 +68,16 @@ copy_host_settings() {
 
 make_root() {
     local suite="$1" darch="$2" dir="$3" include="$4" started=$SECONDS
+    local recipe="$suite $darch $include" recipe_file="$dir/.ocpp-probe-rootfs-recipe"
+    # A cached root made from another recipe (a package added to the list) is stale.
+    # Roots cached before the recipe was recorded are taken as they are, once.
+    if [ -e "$dir/.ocpp-probe-rootfs-ok" ] && [ -e "$recipe_file" ] \
+        && [ "$(cat "$recipe_file")" != "$recipe" ]; then
+        log "$dir was made from another recipe; making it again"
+        rm -f "$dir/.ocpp-probe-rootfs-ok"
+    fi
     if [ -e "$dir/.ocpp-probe-rootfs-ok" ] && [ "${ROOTFS_FRESH:-0}" != 1 ]; then
+        [ -e "$recipe_file" ] || echo "$recipe" > "$recipe_file"
         log "reusing $dir"
         copy_host_settings "$dir"
         echo "$dir"
@@ -80,6 +92,7 @@ make_root() {
     copy_host_settings "$dir"
     rm -rf "$dir/var/cache/apt/archives/"*.deb
     echo "$suite $darch $((SECONDS - started))s" > "$dir/.ocpp-probe-rootfs-ok"
+    echo "$recipe" > "$recipe_file"
     log "$suite/$darch ready in $((SECONDS - started)) s"
     echo "$dir"
 }
@@ -96,8 +109,16 @@ case "$kind" in
         dir="${2:-$cache/rootfs-bullseye-amd64}"
         make_root bullseye amd64 "$dir" ca-certificates
         ;;
+    deb-test)
+        suite="${2:?usage: rootfs.sh deb-test SUITE ARCH [DIR]}"
+        darch="$(debian_arch "${3:?usage: rootfs.sh deb-test SUITE ARCH [DIR]}")"
+        dir="${4:-$cache/rootfs-deb-test-$suite-$darch}"
+        # systemd is there because a Pi or server has it: its systemd-analyze
+        # verifies the installed units with that release's systemd.
+        make_root "$suite" "$darch" "$dir" systemd
+        ;;
     *)
-        sed -n '2,11p' "$0" >&2
+        sed -n '2,14p' "$0" >&2
         exit 2
         ;;
 esac

@@ -14,6 +14,9 @@ need. At run time staticx's loader unpacks the tree once into $TMPDIR/staticx-*,
 the program finds libpython and the rest next to itself, so PyInstaller has nothing
 left to unpack (no _MEI* copy, no second bootloader process). The archive is never
 compressed in this mode (xz would cost ~0.4 s at every start).
+
+With OCPP_PROBE_SX_BOOTLOADER set (build.sh always sets it), that file is the
+bootloader instead of the one in staticx's wheel: see build/staticx/README.md.
 """
 
 import os
@@ -32,6 +35,28 @@ def _clamped(self, *args, **kwargs):  # type: ignore[no-untyped-def]
 
 
 tarfile.TarFile.gettarinfo = _clamped  # type: ignore[method-assign]
+
+
+def _use_patched_loader() -> None:
+    """Make staticx put OCPP_PROBE_SX_BOOTLOADER (build/staticx/build_loader.sh: the
+    bootloader built from staticx's sdist with build/staticx/loader.patch) at the
+    front of the binary instead of the wheel's prebuilt one."""
+    loader = os.environ.get("OCPP_PROBE_SX_BOOTLOADER")
+    if not loader:
+        return
+    import staticx.assets
+
+    original = staticx.assets.locate_asset
+
+    def locate_asset(name, debug):  # type: ignore[no-untyped-def]
+        if name == "bootloader" and not debug:
+            return open(loader, "rb")
+        return original(name, debug)
+
+    staticx.assets.locate_asset = locate_asset
+
+
+_use_patched_loader()
 
 
 def wrap_onedir(tree: str, output: str) -> None:

@@ -9,13 +9,16 @@ turned into a clear reason, and every read bounded by the check's deadline.
 from __future__ import annotations
 
 import struct
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from .deadline import Deadline
 from .printable import quoted
-from .sockets import DeadlineSocket, DeadlineSSLSocket
+from .sockets import DeadlineSocket
 from .trace import Tracer
 from .wscodec import ABNF, WebSocketException, frame_buffer
+
+if TYPE_CHECKING:
+    from .tls_socket import DeadlineSSLSocket
 
 # OCPP messages are small; the largest a CSMS may push first (a local list, a
 # charging profile) fits easily. Anything larger is refused before it is read.

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from .channel import Channel
 from .connection import connect, resolve, show_address, start_tls, tunnel, upgrade
@@ -31,10 +32,13 @@ from .printable import quoted
 from .redact import Redactor, query_secrets, redact_url
 from .result import BootFacts, CheckResult, Step, StepFailure, TlsFacts, Verdict, judged, timed_out
 from .settings import CheckSettings, ConfigError
-from .sockets import DeadlineSocket, DeadlineSSLSocket
+from .sockets import DeadlineSocket
 from .tls import client_context
 from .trace import Tracer
 from .upgrade import basic_token, basic_token_bytes
+
+if TYPE_CHECKING:
+    from .tls_socket import DeadlineSSLSocket
 
 PENDING_HEALTHY = "BootNotification Pending (counted as healthy)"
 

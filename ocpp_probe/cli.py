@@ -6,12 +6,11 @@ follow the monitoring-plugins convention (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO, cast
 
 from . import __version__, registry
 from .printable import nagios_status, shown
@@ -28,7 +27,9 @@ from .runner import (
 )
 from .settings import CheckSettings, ConfigError, check_settings_from
 from .trace import Tracer, stream_tracer
-from .usage import PluginArgumentParser, UsageError, add_setting, flags_over_environment
+
+if TYPE_CHECKING:
+    import argparse
 
 # The flags that lay a setting over its environment variable: the check's and the run's.
 CLI_SETTINGS = registry.command_line(registry.CHECK, registry.PUSH, registry.LOOP)
@@ -52,6 +53,10 @@ honoured as curl does. A one-shot run ends within PROBE_TIMEOUT + KUMA_PUSH_TIME
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
+    from .usage import PluginArgumentParser, add_setting
+
     parser = PluginArgumentParser(
         prog="ocpp-probe",
         description="Check an OCPP CSMS end to end, as a charging station would: "
@@ -75,8 +80,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def no_arguments() -> argparse.Namespace:
+    """What build_parser().parse_args([]) returns, without building a parser: a run
+    configured by its environment alone (as Kuma and systemd units run it) skips
+    argparse, gettext, locale and shutil, several ms at every start."""
+    from types import SimpleNamespace
+
+    values: dict[str, object] = {
+        setting.flag.lstrip("-").replace("-", "_"): None
+        for setting in (*CLI_SETTINGS, registry.FORMAT, registry.OUTPUT_FILE)
+        if setting.flag is not None
+    }
+    values.update(json=False, verbose=False, demo=False)
+    return cast("argparse.Namespace", SimpleNamespace(**values))
+
+
 def settings_values(args: argparse.Namespace, environ: Mapping[str, str]) -> dict[str, str]:
     """The environment with every given flag laid over its variable."""
+    from .usage import flags_over_environment
+
     return flags_over_environment(args, CLI_SETTINGS, environ)
 
 
@@ -122,17 +144,24 @@ def _main(
         from .diagnose.command import diagnose_main
 
         return diagnose_main(argv[1:], env, out, err)
-    parser = build_parser()
-    as_json = OutputFormat.JSON if "--json" in argv else OutputFormat.TEXT
-    try:
-        args = parser.parse_args(argv)
-    except UsageError as exc:
-        out.write(render(config_failure(f"usage: {exc} (see --help)"), as_json) + "\n")
-        return Verdict.UNKNOWN.exit_code
-    except SystemExit as exc:  # --help and --version
-        return int(exc.code or 0)
+    if argv == ["--version"]:  # without building a parser
+        out.write(f"ocpp-probe {__version__}\n")
+        return 0
+    if argv:
+        from .usage import UsageError
 
-    values = settings_values(args, env)
+        as_json = OutputFormat.JSON if "--json" in argv else OutputFormat.TEXT
+        try:
+            args = build_parser().parse_args(argv)
+        except UsageError as exc:
+            out.write(render(config_failure(f"usage: {exc} (see --help)"), as_json) + "\n")
+            return Verdict.UNKNOWN.exit_code
+        except SystemExit as exc:  # --help and --version
+            return int(exc.code or 0)
+        values = settings_values(args, env)
+    else:
+        args = no_arguments()  # settings from the environment alone: no parser needed
+        values = dict(env)
     fmt = output_format(args)
     try:
         options = run_options_from(values, fmt, args.output)

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from . import httpclient
 from .deadline import Deadline, DeadlineExceeded
@@ -20,7 +21,7 @@ from .failures import FailureKind, kind_for_os_error, kind_for_ssl_error
 from .httpclient import Address, NetFailure, dechunk, show_address
 from .result import Step, StepFailure, TlsFacts, timed_out
 from .settings import CheckSettings
-from .sockets import DeadlineSocket, DeadlineSSLSocket, describe_os_error
+from .sockets import DeadlineSocket, describe_os_error
 from .tls import describe_ssl_error
 from .trace import Tracer
 from .upgrade import (
@@ -39,6 +40,9 @@ from .upgrade import (
     password_bytes,
     redacted_request,
 )
+
+if TYPE_CHECKING:
+    from .tls_socket import DeadlineSSLSocket
 
 __all__ = [
     "Address", "connect", "final_head", "read_http_head", "refusal_body", "resolve", "show_address",
@@ -159,6 +163,8 @@ def start_tls(
     tls_sock = context.wrap_socket(
         sock, server_hostname=settings.host, do_handshake_on_connect=False
     )
+    from .tls_socket import DeadlineSSLSocket  # here: a ws:// check never loads ssl
+
     assert isinstance(tls_sock, DeadlineSSLSocket)
     tls_sock.io_deadline = deadline
     try:
@@ -172,6 +178,8 @@ def start_tls(
 
 @dataclass(frozen=True)
 class Upgraded:
+    """The WebSocket connection after a successful upgrade."""
+
     subprotocol: str
     leftover: bytes  # WebSocket bytes that arrived with the 101 response
 
@@ -200,7 +208,12 @@ def upgrade(
     if trace:
         trace("> " + redacted_request(request).replace("\n", "\n> "))
     hint = ""
-    if isinstance(sock, ssl.SSLSocket) and settings.cert_file is None and sock.version() == "TLSv1.3":
+    if (
+        settings.secure  # first: a ws:// check never loads ssl (lazy_imports.py)
+        and isinstance(sock, ssl.SSLSocket)
+        and settings.cert_file is None
+        and sock.version() == "TLSv1.3"
+    ):
         # In TLS 1.3 a server checks the client certificate after the handshake has
         # completed on our side; many just hang up instead of sending an alert.
         hint = ": the CSMS may require a client certificate (set TLS_CERT_FILE)"

@@ -52,6 +52,8 @@ def _lost(failure: StepFailure) -> StepFailure:
 
 @dataclass
 class Exchange:
+    """The OCPP exchange over one channel: CALLs out, their answers in."""
+
     channel: Channel
     version: OcppVersion
     trace: Tracer | None = None

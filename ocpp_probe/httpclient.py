@@ -19,12 +19,16 @@ import ssl
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .deadline import Deadline, DeadlineExceeded
 from .failures import FailureKind, kind_for_ssl_error
 from .netio import Address, NetFailure, Stream, connect, read_head, resolve, show_address
-from .sockets import DeadlineSocket, DeadlineSSLSocket, describe_os_error
+from .sockets import DeadlineSocket, describe_os_error
 from .upgrade import HttpHead, UpgradeRefused, basic_token, parse_head
+
+if TYPE_CHECKING:
+    from .tls_socket import DeadlineSSLSocket
 
 __all__ = [
     "Address", "Credentials", "HttpResponse", "NetFailure", "Proxy", "Stream", "bypassed", "connect",
@@ -38,6 +42,7 @@ PROXY_VARIABLES = (
     "http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY",
     "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY",
 )
+
 DEFAULT_PROXY_PORT = 3128
 MAX_BODY_BYTES = 64 * 1024
 
@@ -202,6 +207,8 @@ def start_tls(
 ) -> DeadlineSSLSocket:
     """TLS over ``sock``; the context must make DeadlineSSLSockets."""
     tls_sock = context.wrap_socket(sock, server_hostname=host, do_handshake_on_connect=False)
+    from .tls_socket import DeadlineSSLSocket  # here: a ws:// check never loads ssl
+
     assert isinstance(tls_sock, DeadlineSSLSocket)
     tls_sock.io_deadline = deadline
     try:
@@ -228,6 +235,8 @@ def start_tls(
 
 @dataclass(frozen=True)
 class HttpResponse:
+    """An HTTP response: its head and (at most max_body bytes of) its body."""
+
     head: HttpHead
     body: bytes  # at most max_body bytes of it
 

@@ -55,6 +55,8 @@ class PayloadViolation(ValueError):
 
 @dataclass(frozen=True)
 class BootResponse:
+    """A BootNotification response, validated."""
+
     status: BootStatus
     interval_s: int
     current_time: datetime

@@ -11,16 +11,20 @@ from __future__ import annotations
 import ipaddress
 import socket
 import threading
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
 from .deadline import Deadline, DeadlineExceeded
 from .failures import FailureKind, kind_for_os_error
 from .printable import quoted
-from .sockets import DeadlineSocket, DeadlineSSLSocket, describe_os_error
+from .sockets import DeadlineSocket, describe_os_error
 from .upgrade import MAX_HEAD_BYTES, head_end
 
 Address = tuple[int, int, int, tuple[Any, ...]]  # family, type, proto, sockaddr
-Stream = Union[DeadlineSocket, DeadlineSSLSocket]
+if TYPE_CHECKING:
+    from .tls_socket import DeadlineSSLSocket
+
+# A name, not the class: tls_socket.py loads ssl, which a ws:// check never needs.
+Stream = Union[DeadlineSocket, "DeadlineSSLSocket"]
 
 
 class NetFailure(Exception):

@@ -37,7 +37,6 @@ from .redact import REDACTED, Redactor
 from .reporters.text import summary
 from .result import CheckResult, Verdict
 from .settings import ConfigError
-from .sockets import DeadlineSSLSocket
 from .tls import system_ca_file
 from .trace import Tracer
 
@@ -54,6 +53,8 @@ _KUMA_PARAMS = {"status", "msg", "ping"}
 
 @dataclass(frozen=True)
 class PushTarget:
+    """Where to push the result in Uptime Kuma (the URL holds the token)."""
+
     url: str = field(repr=False)  # carries the token: never print it
     display: str  # scheme://host/.../api/push/<redacted>
     token: str = field(repr=False)
@@ -73,6 +74,8 @@ class PushTarget:
 
 @dataclass(frozen=True)
 class PushOutcome:
+    """How a push to Kuma went."""
+
     ok: bool
     target: str  # the redacted URL
     detail: str  # one line: what Kuma answered, or why it could not be reached
@@ -173,6 +176,8 @@ def _judge_answer(status: int, body: bytes) -> tuple[bool, str]:
 
 def _tls_context() -> ssl.SSLContext:
     context = ssl.create_default_context(cafile=system_ca_file())
+    from .tls_socket import DeadlineSSLSocket  # here: a ws:// check never loads ssl
+
     context.sslsocket_class = DeadlineSSLSocket
     return context
 

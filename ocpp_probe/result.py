@@ -84,6 +84,8 @@ def timed_out(step: Step, reason: str) -> StepFailure:
 
 @dataclass(frozen=True)
 class TlsFacts:
+    """What the TLS handshake showed."""
+
     version: str | None = None
     cipher: str | None = None
     cert_not_after: float | None = None  # epoch seconds of the leaf's notAfter
@@ -96,6 +98,8 @@ class TlsFacts:
 
 @dataclass(frozen=True)
 class BootFacts:
+    """What the BootNotification response said."""
+
     status: str
     interval_s: int | None = None
     current_time: str | None = None
@@ -119,6 +123,8 @@ class SessionFacts:
 
 @dataclass(frozen=True)
 class CheckResult:
+    """The frozen result of one check, which every reporter renders."""
+
     verdict: Verdict
     target: str  # the endpoint URL, never with credentials in it
     ocpp_version: str

@@ -30,6 +30,8 @@ class MessageType(IntEnum):
 
 @dataclass(frozen=True)
 class Call:
+    """An OCPP CALL (message type 2)."""
+
     message_id: str
     action: str
     payload: Payload
@@ -37,12 +39,16 @@ class Call:
 
 @dataclass(frozen=True)
 class CallResult:
+    """An OCPP CALLRESULT (message type 3)."""
+
     message_id: str
     payload: Payload
 
 
 @dataclass(frozen=True)
 class CallError:
+    """An OCPP CALLERROR (message type 4)."""
+
     message_id: str
     error_code: str
     error_description: str

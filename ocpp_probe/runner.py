@@ -16,7 +16,6 @@ from enum import Enum
 from typing import TextIO
 
 from . import registry
-from .check import run_check
 from .failures import FailureKind
 from .printable import shown
 from .push import (
@@ -43,6 +42,8 @@ class OutputFormat(Enum):
 
 @dataclass(frozen=True)
 class RunOptions:
+    """How a run reports: format, output file, Kuma push, loop interval."""
+
     format: OutputFormat = OutputFormat.TEXT
     output: str | None = None  # a file replaced atomically instead of stdout
     push: PushTarget | None = None
@@ -100,6 +101,8 @@ def _ping_interval(values: Mapping[str, str]) -> float:
 
 @dataclass(frozen=True)
 class Outcome:
+    """A check's result and how its push went."""
+
     result: CheckResult
     push: PushOutcome | None = None
 
@@ -129,6 +132,8 @@ def check_once(
     if isinstance(settings, ConfigError):
         result = config_failure(str(settings))
     else:
+        from .check import run_check  # here, so that --help and --version skip the check's imports
+
         result = run_check(settings, trace)
     return finish(result, options, trace)
 

@@ -43,6 +43,8 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class CheckSettings:
+    """Everything one check needs, validated."""
+
     url: str  # the full endpoint, identity included, never with credentials
     host: str
     port: int

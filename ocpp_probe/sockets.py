@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import errno
 import socket
-import ssl
 from typing import Any
 
 from .deadline import Deadline, DeadlineExceeded
@@ -56,15 +55,6 @@ class _DeadlineIO:
 
 class DeadlineSocket(_DeadlineIO, socket.socket):
     pass
-
-
-class DeadlineSSLSocket(_DeadlineIO, ssl.SSLSocket):  # type: ignore[misc]
-    def do_handshake(self, block: bool = False) -> None:
-        self._arm()
-        try:
-            super().do_handshake(block)
-        except socket.timeout:
-            raise self._timed_out() from None
 
 
 _ERRNO_MEANINGS = {

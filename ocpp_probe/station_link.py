@@ -6,13 +6,17 @@ station.py drives the connection; these are the plain records it keeps about it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .channel import Channel
 from .exchange import Exchange
 from .messages import BootStatus
 from .result import BootFacts, TlsFacts
 from .session import Drop, Pinger
-from .sockets import DeadlineSocket, DeadlineSSLSocket
+from .sockets import DeadlineSocket
+
+if TYPE_CHECKING:
+    from .tls_socket import DeadlineSSLSocket
 
 
 class Lost(Exception):

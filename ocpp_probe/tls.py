@@ -6,7 +6,6 @@ import os
 import ssl
 
 from .settings import CheckSettings, ConfigError
-from .sockets import DeadlineSSLSocket
 
 # Where distributions keep their CA bundle. A frozen binary carries OpenSSL's
 # compile-time default path, which may not exist on the host it is copied to.
@@ -32,6 +31,8 @@ def system_ca_file() -> str | None:
 
 def client_context(settings: CheckSettings) -> ssl.SSLContext:
     """A TLS context for the check; a file that cannot be used is a ConfigError."""
+    from .tls_socket import DeadlineSSLSocket
+
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.minimum_version = ssl.TLSVersion.TLSv1_2  # OCPP security profiles require 1.2+
     context.sslsocket_class = DeadlineSSLSocket

@@ -9,10 +9,16 @@ WebSocket framing to websocket-client.
 from __future__ import annotations
 
 import base64
-import hashlib
 import os
 import re
 from dataclasses import dataclass, field
+
+try:
+    # CPython's own SHA-1: hashlib would load OpenSSL's libcrypto at import, which a
+    # ws:// check otherwise never needs (ssl loads it for wss:// anyway).
+    from _sha1 import sha1 as _sha1  # type: ignore[import-not-found]
+except ImportError:  # pragma: no cover - an interpreter built without it
+    from hashlib import sha1 as _sha1
 
 from . import __version__
 from .failures import FailureKind, kind_for_http_status
@@ -58,6 +64,8 @@ class UpgradeRefused(Exception):
 
 @dataclass(frozen=True)
 class HttpHead:
+    """The status line and headers of an HTTP response."""
+
     status: int
     reason: str
     # Lower-case names; repeated headers joined with ", " as RFC 9110 allows.
@@ -72,7 +80,7 @@ def new_key() -> str:
 
 
 def accept_for(key: str) -> str:
-    digest = hashlib.sha1((key + _GUID).encode("ascii")).digest()
+    digest = _sha1((key + _GUID).encode("ascii")).digest()
     return base64.b64encode(digest).decode("ascii")
 
 

@@ -6,7 +6,7 @@ import re
 
 from ocpp_probe import __version__
 
-from .conftest import probe_in_process, probe_process
+from .support.runs import probe_in_process, probe_process
 
 
 def test_version_prints_name_and_version() -> None:

@@ -13,22 +13,17 @@ from pathlib import Path
 
 import pytest
 
-from .diagnose_common import diagnose, findings
+from .support.diagnose import diagnose, findings
+from .support.net import free_port
 
 HAPROXY = shutil.which("haproxy") or ("/usr/sbin/haproxy" if os.path.exists("/usr/sbin/haproxy") else None)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager
 def balancer(tmp: Path, backend_port: int) -> Iterator[int]:
     """HAProxy in HTTP mode, stamping Via, in front of ``backend_port``; yields its port."""
     assert HAPROXY is not None
-    port = _free_port()
+    port = free_port()
     config = tmp / "haproxy.cfg"
     config.write_text(
         "global\n  maxconn 50\n"
@@ -57,7 +52,7 @@ def balancer(tmp: Path, backend_port: int) -> Iterator[int]:
 
 @pytest.mark.skipif(HAPROXY is None, reason="HAProxy is installed by build/apt-deps.sh")
 def test_load_balancer_whose_csms_is_down(tmp_path: Path) -> None:
-    with balancer(tmp_path, _free_port()) as port:
+    with balancer(tmp_path, free_port()) as port:
         run = diagnose({"WS_URL": f"ws://127.0.0.1:{port}/ocpp/CP-1"})
     doc = run.doc
     assert run.code == 2

@@ -18,11 +18,13 @@ from ocpp_probe.diagnose.findings import judge
 from ocpp_probe.diagnose.lint import lint
 from ocpp_probe.settings import check_settings_from
 
-from .conftest import PROBE, ROOT, probe_in_process
-from .connect_proxy import ConnectProxy
-from .diagnose_common import diagnose, findings
+from .peers.connect_proxy import ConnectProxy
 from .peers.ocpp_lib_csms import OcppLibCsms
 from .peers.scenario_server import Peer, ScenarioServer
+from .support.diagnose import diagnose, findings
+from .support.net import free_port
+from .support.paths import PROBE, ROOT
+from .support.runs import probe_in_process
 
 
 def test_through_a_connect_proxy() -> None:
@@ -53,9 +55,7 @@ def test_proxy_that_wants_credentials() -> None:
 
 
 def test_nothing_listening() -> None:
-    with socket.socket() as unused:
-        unused.bind(("127.0.0.1", 0))
-        port = unused.getsockname()[1]
+    port = free_port()
     run = diagnose({"WS_URL": f"ws://127.0.0.1:{port}/ocpp/CP-1"})
     doc = run.doc
     assert run.code == 2
@@ -207,7 +207,7 @@ def test_identity_and_password_lint() -> None:
 
 def test_verbose_shows_frames_without_secrets() -> None:
     def script(peer: Peer) -> None:
-        from .diagnose_common import serve_ocpp
+        from .support.diagnose import serve_ocpp
 
         peer.read_request()
         serve_ocpp(peer, "ocpp1.6")

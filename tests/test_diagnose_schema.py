@@ -17,10 +17,10 @@ from jsonschema import Draft202012Validator
 
 from ocpp_probe.redact import fragment_length
 
-from .conftest import probe_in_process
-from .diagnose_common import diagnose
 from .peers.scenario_server import Peer, ScenarioServer
-from .result_schema import DIAGNOSE_SCHEMA_PATH, validated
+from .support.diagnose import diagnose
+from .support.result_schema import DIAGNOSE_SCHEMA_PATH, validated
+from .support.runs import probe_in_process
 
 SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 PASSWORD = "Zq!v#3kX%9pL&2mN"  # no 4 characters of it can occur in a random key or id

@@ -6,26 +6,14 @@ import datetime as dt
 import ssl
 from pathlib import Path
 
-import pytest
 import trustme
 
-from .diagnose_common import diagnose, findings
 from .peers.ocpp_lib_csms import OcppLibCsms
+from .support.diagnose import diagnose, findings
+from .support.pki import Pki, leaf_context
 
 NOW = dt.datetime.now(dt.timezone.utc)
 FIX_CHAIN = "fix the server's chain: configure the full chain (certificate plus intermediates) on the CSMS or its TLS front"
-
-
-@pytest.fixture(scope="module")
-def root() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture
-def ca_file(root: trustme.CA, tmp_path: Path) -> str:
-    path = tmp_path / "ca.pem"
-    root.cert_pem.write_to_path(str(path))
-    return str(path)
 
 
 def _serving(cert: trustme.LeafCert, tmp_path: Path, full_chain: bool) -> ssl.SSLContext:
@@ -38,11 +26,11 @@ def _serving(cert: trustme.LeafCert, tmp_path: Path, full_chain: bool) -> ssl.SS
     return context
 
 
-def test_chain_without_its_intermediate(root: trustme.CA, ca_file: str, tmp_path: Path) -> None:
-    intermediate = root.create_child_ca()
+def test_chain_without_its_intermediate(pki: Pki, tmp_path: Path) -> None:
+    intermediate = pki.ca.create_child_ca()
     leaf = intermediate.issue_cert("127.0.0.1")
     with OcppLibCsms(ssl_context=_serving(leaf, tmp_path, full_chain=False)) as csms:
-        run = diagnose({"WS_URL": csms.url(), "TLS_CA_FILE": ca_file})
+        run = diagnose({"WS_URL": csms.url(), "TLS_CA_FILE": pki.ca_file})
     doc = run.doc
     assert run.code == 2
     tls = doc["tls"]
@@ -67,11 +55,11 @@ def test_chain_without_its_intermediate(root: trustme.CA, ca_file: str, tmp_path
 
 
 def test_full_chain_verifies_and_fits_the_ocpp_profile(
-    root: trustme.CA, ca_file: str, tmp_path: Path
+    pki: Pki, tmp_path: Path
 ) -> None:
-    leaf = root.create_child_ca().issue_cert("127.0.0.1")
+    leaf = pki.ca.create_child_ca().issue_cert("127.0.0.1")
     with OcppLibCsms(ssl_context=_serving(leaf, tmp_path, full_chain=True)) as csms:
-        run = diagnose({"WS_URL": csms.url(), "TLS_CA_FILE": ca_file})
+        run = diagnose({"WS_URL": csms.url(), "TLS_CA_FILE": pki.ca_file})
     doc = run.doc
     assert run.code == 0, run.stdout
     assert doc["tls"]["missing_intermediate"] is False
@@ -85,13 +73,10 @@ def test_full_chain_verifies_and_fits_the_ocpp_profile(
     assert doc["suggestions"] == []
 
 
-def test_expired_certificate(root: trustme.CA, ca_file: str) -> None:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    root.issue_cert(
-        "127.0.0.1", not_before=NOW - dt.timedelta(days=30), not_after=NOW - dt.timedelta(days=2)
-    ).configure_cert(context)
+def test_expired_certificate(pki: Pki) -> None:
+    context = leaf_context(pki.ca, not_before=NOW - dt.timedelta(days=30), not_after=NOW - dt.timedelta(days=2))
     with OcppLibCsms(ssl_context=context) as csms:
-        run = diagnose({"WS_URL": csms.url(), "TLS_CA_FILE": ca_file})
+        run = diagnose({"WS_URL": csms.url(), "TLS_CA_FILE": pki.ca_file})
     doc = run.doc
     assert run.code == 2
     assert doc["tls"]["earliest_expiry_days"] < -1.9
@@ -106,12 +91,11 @@ def test_expired_certificate(root: trustme.CA, ca_file: str) -> None:
     assert doc["suggestions"] == ["renew the server's certificate"]
 
 
-def test_tls13_only_server_fails_the_ocpp_profile(root: trustme.CA, ca_file: str) -> None:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+def test_tls13_only_server_fails_the_ocpp_profile(pki: Pki) -> None:
+    context = leaf_context(pki.ca)
     context.minimum_version = ssl.TLSVersion.TLSv1_3
-    root.issue_cert("127.0.0.1").configure_cert(context)
     with OcppLibCsms(ssl_context=context) as csms:
-        run = diagnose({"WS_URL": csms.url(), "TLS_CA_FILE": ca_file})
+        run = diagnose({"WS_URL": csms.url(), "TLS_CA_FILE": pki.ca_file})
     doc = run.doc
     assert run.code == 0  # the probe itself speaks TLS 1.3
     assert doc["tls"]["version"] == "TLSv1.3"

@@ -6,11 +6,11 @@ import re
 
 import pytest
 
-from .conftest import probe_in_process
-from .diagnose_common import diagnose, findings, http_date, only_201, serve_ocpp
 from .peers.ocpp_lib_csms import OcppLibCsms
 from .peers.ocpp_rpc_csms import OcppRpcCsms
 from .peers.scenario_server import Peer, ScenarioServer
+from .support.diagnose import diagnose, findings, http_date, only_201, serve_ocpp
+from .support.runs import probe_in_process
 
 SUGGEST_201 = "the CSMS serves only ocpp2.0.1: set OCPP_VERSION=2.0.1"
 

@@ -6,7 +6,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,9 +22,10 @@ from ocpp_probe.serve.config import load_config
 from ocpp_probe.serve.exposition import blackbox_families
 from ocpp_probe.settings import check_settings_from
 
-from .conftest import PROBE, ROOT
 from .peers.kuma_receiver import KumaReceiver
-from .test_prometheus_output import passing_result
+from .support.net import free_port
+from .support.paths import PROBE, ROOT
+from .support.results import passing_result
 
 EXAMPLES = os.path.join(ROOT, "examples")
 KNOWN_ENV = {setting.env for setting in CLI_SETTINGS if setting.env}
@@ -97,7 +97,7 @@ def test_in_kuma_compose_starts_the_probe_then_kumas_own_command() -> None:
     assert kuma["image"] == "louislam/uptime-kuma:2"
     script, *kuma_command = kuma["command"]
     assert kuma_command == ["node", "server/server.js"]  # Kuma's CMD in 1.23 and 2.x images
-    mounts = dict(reversed(mount(volume)) for volume in kuma["volumes"])
+    mounts = {target: source for source, target in map(mount, kuma["volumes"])}
     assert mounts[script] == "./start-with-probe.sh"
     assert mounts["/opt/ocpp-probe/ocpp-probe"] == "${OCPP_PROBE_BINARY:-./ocpp-probe-linux-amd64}"
     assert mounts["/opt/ocpp-probe/probe.env"] == "./probe.env"
@@ -155,9 +155,7 @@ def test_start_with_probe_runs_the_loop_and_leaves_kumas_environment_alone(tmp_p
 
 
 def test_exec_script_exit_code_is_the_verdict_and_nothing_is_pushed(tmp_path: Any) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        closed = sock.getsockname()[1]
+    closed = free_port()
     with DemoCsms() as csms, KumaReceiver(("T0K",)) as kuma:
         runs = {}
         for name, url in (("up", csms.url()), ("down", f"ws://127.0.0.1:{closed}/ocpp/X")):

@@ -35,9 +35,9 @@ from ocpp_probe.result import StepFailure, Verdict
 from ocpp_probe.settings import check_settings_from
 from ocpp_probe.upgrade import accept_for
 
-from .fuzz_replies import boot_payloads, encode, heartbeat_payloads, replies
 from .peers.scenario_server import OP_CLOSE, OP_TEXT, Peer, PeerGone, ScenarioServer
-from .result_schema import validated
+from .support.fuzz_replies import boot_payloads, encode, heartbeat_payloads, replies
+from .support.result_schema import validated
 
 IN_MEMORY_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "3000"))
 LOOPBACK_EXAMPLES = int(os.environ.get("FUZZ_LOOPBACK_EXAMPLES", "200"))
@@ -298,10 +298,10 @@ def upgrade_responses(draw: Any) -> bytes:
         text = "HTTP/1.1 101 Switching Protocols" + "".join(f"\r\n{n}: {v}" for n, v in headers) + "\r\n\r\n"
         return text.encode("iso-8859-1")
     status = draw(st.one_of(st.sampled_from([101, 200, 301, 401, 404, 503]), st.integers(0, 999)))
-    line = draw(st.sampled_from([f"HTTP/1.1 {status} Reason", f"HTTP/1.0 {status}", f"HTTP/2 {status} x",
+    line: str = draw(st.sampled_from([f"HTTP/1.1 {status} Reason", f"HTTP/1.0 {status}", f"HTTP/2 {status} x",
                                  f"HTTP/1.1 {status}", "HTTP/1.1  101 Switching"]))
     headers = draw(st.lists(st.tuples(header_names, header_values), max_size=6))
-    end = draw(st.sampled_from(["\r\n\r\n", "\r\n", "\n\n", ""]))
+    end: str = draw(st.sampled_from(["\r\n\r\n", "\r\n", "\n\n", ""]))
     text = line + "".join(f"\r\n{name}: {value}" for name, value in headers) + end
     return text.encode("iso-8859-1") + bytes(draw(st.binary(max_size=20)))
 

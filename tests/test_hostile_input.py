@@ -13,20 +13,15 @@ from typing import Any
 
 import pytest
 
-from .conftest import probe_in_process
-from .hostile_common import Pki, make_pki
 from .peers.ocpp_lib_csms import OcppLibCsms
 from .peers.ocpp_rpc_csms import OcppRpcCsms
 from .peers.scenario_server import ScenarioServer
+from .support.pki import Pki
+from .support.runs import probe_in_process, timed_probe
 
 IDENTITY = "CP 1/ü"
 ENCODED_IDENTITY = "CP%201%2F%C3%BC"
 PASSWORD = "p w:ä/é"
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    return make_pki(str(tmp_path_factory.mktemp("pki")))
 
 
 @pytest.fixture(scope="module")
@@ -105,9 +100,8 @@ def test_bad_configuration_is_unknown_and_names_the_setting(
                   "other_key": pki.other_client_key, "port": str(server.port)}
         filled_env = {"WS_URL": server.url(), **{k: v.format(**values) for k, v in env.items()}}
         filled_argv = [arg.format(**values) for arg in argv]
-        start = time.monotonic()
-        run = probe_in_process(["--json", *filled_argv], filled_env)
-        elapsed = time.monotonic() - start
+        timed = timed_probe(["--json", *filled_argv], filled_env)
+        run, elapsed = timed.run, timed.elapsed_s
         time.sleep(0.05)  # a connection, had one been made, would be accepted by now
         assert server.peers == [], "bad configuration must stop the check before it connects"
     assert run.code == 3, run.stdout

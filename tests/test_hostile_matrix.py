@@ -22,17 +22,44 @@ import pytest
 
 from ocpp_probe.check import CLOSE_BUDGET_S
 
-from .hostile_common import BOOT_OK, HEARTBEAT_OK, Pki, make_pki, timed_probe
 from .peers.ocpp_lib_csms import OcppLibCsms
-from .peers.scenario_server import (
-    OP_BINARY,
-    OP_CONT,
-    OP_PING,
-    OP_PONG,
-    OP_TEXT,
-    Peer,
-    ScenarioServer,
-    Script,
+from .peers.scenario_server import OP_BINARY, OP_CONT, OP_PING, OP_TEXT, Peer, ScenarioServer, Script
+from .support.net import black_hole, refusing_port
+from .support.pki import Pki
+from .support.runs import timed_probe
+from .support.scripts import (
+    HEARTBEAT_OK,
+    S101,
+    answers_late,
+    big_fragmented,
+    big_frame_header,
+    boot_answer,
+    boot_fragmented,
+    boot_reply,
+    boot_with,
+    boot_without,
+    booted,
+    close_code,
+    csms_calls_first,
+    csms_calls_seen,
+    drip_boot,
+    drip_response,
+    healthy,
+    heartbeat_reply,
+    http_status_is,
+    lib_calls_answered,
+    over_tls,
+    ping_first,
+    pong_seen,
+    raw_after_request,
+    read_then_silent,
+    result_frame,
+    silent,
+    status,
+    steps,
+    text,
+    unknown_then_ok,
+    upgraded,
 )
 
 DEADLINE_S = 2.0  # PROBE_TIMEOUT of every row
@@ -42,7 +69,6 @@ RESPONSE_MS = 400  # HEARTBEAT_TIMEOUT of the per-response rows
 PER_RESPONSE = RESPONSE_MS / 1000 + 0.5
 # A verdict is known before the close handshake, which gets at most CLOSE_BUDGET_S.
 CLOSE_BOUND = CLOSE_BUDGET_S + 0.5
-S101 = b"HTTP/1.1 101 Switching Protocols\r\n"
 
 
 @dataclass
@@ -60,222 +86,6 @@ class Row:
     special: str | None = None  # a target that is not a scenario server
     peer: Callable[[], OcppLibCsms] | None = None  # a real CSMS instead of a script
     check: Callable[[Any, dict[str, Any]], None] | None = None  # more assertions
-
-
-# -- script building blocks --------------------------------------------------------
-
-
-def upgraded(then: Script) -> Script:
-    def script(peer: Peer) -> None:
-        peer.read_request()
-        peer.accept()
-        then(peer)
-
-    return script
-
-
-def booted(then: Script) -> Script:
-    def after_upgrade(peer: Peer) -> None:
-        peer.answer(BOOT_OK)
-        then(peer)
-
-    return upgraded(after_upgrade)
-
-
-def boot_answer(payload: Any) -> Script:
-    return upgraded(lambda peer: peer.answer(payload))
-
-
-def boot_reply(frame: Callable[[list[Any]], bytes]) -> Script:
-    """Read the BootNotification CALL; send the bytes ``frame`` builds from it."""
-
-    def after_upgrade(peer: Peer) -> None:
-        call = peer.read_call()
-        peer.send(frame(call))
-
-    return upgraded(after_upgrade)
-
-
-def heartbeat_reply(frame: Callable[[list[Any]], bytes]) -> Script:
-    def after_boot(peer: Peer) -> None:
-        call = peer.read_call()
-        peer.send(frame(call))
-
-    return booted(after_boot)
-
-
-def text(data: bytes | str) -> bytes:
-    return Peer.frame(OP_TEXT, data.encode() if isinstance(data, str) else data)
-
-
-def result_frame(call: list[Any], payload: Any) -> bytes:
-    import orjson
-
-    return text(orjson.dumps([3, call[1], payload]))
-
-
-def healthy(peer: Peer) -> None:
-    peer.read_request()
-    peer.accept()
-    peer.answer(BOOT_OK)
-    peer.answer(HEARTBEAT_OK)
-
-
-def close_code(code: int | None) -> Script:
-    return upgraded(lambda peer: (peer.read_call(), peer.close_with(code, "bye")))
-
-
-def status(line: str, body: bytes) -> Script:
-    return lambda peer: peer.respond(line, body, "Content-Type: text/html\r\n")
-
-
-def silent(peer: Peer) -> None:
-    peer.hold()
-
-
-def read_then_silent(peer: Peer) -> None:
-    peer.read_request()
-    peer.hold()
-
-
-def pong_seen(server: ScenarioServer, doc: dict[str, Any]) -> None:
-    pongs = [payload for peer in server.peers for opcode, payload in peer.received if opcode == OP_PONG]
-    assert pongs == [b"are you there"], pongs
-
-
-def fragments(payload: bytes, pieces: int) -> bytes:
-    step = max(1, len(payload) // pieces)
-    chunks = [payload[i : i + step] for i in range(0, len(payload), step)]
-    out = b""
-    for index, chunk in enumerate(chunks):
-        opcode = OP_TEXT if index == 0 else OP_CONT
-        out += Peer.frame(opcode, chunk, fin=index == len(chunks) - 1)
-    return out
-
-
-def boot_fragmented(with_ping: bool) -> Script:
-    """The BootNotification answer in three fragments, optionally with a ping between them."""
-    import orjson
-
-    def after_upgrade(peer: Peer) -> None:
-        call = peer.read_call()
-        payload = orjson.dumps([3, call[1], BOOT_OK])
-        third = len(payload) // 3
-        frames = [Peer.frame(OP_TEXT, payload[:third], fin=False)]
-        if with_ping:
-            frames.append(Peer.frame(OP_PING, b"are you there"))
-        frames.append(Peer.frame(OP_CONT, payload[third : 2 * third], fin=False))
-        frames.append(Peer.frame(OP_CONT, payload[2 * third :], fin=True))
-        peer.send(b"".join(frames))
-        peer.answer(HEARTBEAT_OK)
-
-    return upgraded(after_upgrade)
-
-
-def ping_first(peer: Peer) -> None:
-    peer.read_request()
-    peer.accept()
-    call = peer.read_call()
-    peer.send_frame(OP_PING, b"are you there")
-    opcode, payload, _ = peer.read_frame()
-    assert (opcode, payload) == (OP_PONG, b"are you there")
-    peer.send(result_frame(call, BOOT_OK))
-    peer.answer(HEARTBEAT_OK)
-
-
-def answers_late(peer: Peer) -> None:
-    peer.read_request()
-    peer.accept()
-    call = peer.read_call()
-    if peer.stopping.wait(1.5):
-        return
-    peer.send(result_frame(call, BOOT_OK))
-
-
-def big_frame_header(call: list[Any]) -> bytes:
-    # Claims 1 TiB and sends nothing more: only a cap checked before reading can be fast.
-    return Peer.frame(OP_TEXT, b"", length=1 << 40)
-
-
-def big_fragmented(call: list[Any]) -> bytes:
-    return fragments(b"[" + b" " * (2 * 1024 * 1024) + b"]", 8)
-
-
-def drip_response(peer: Peer) -> None:
-    peer.read_request()
-    peer.drip(S101, every_s=1.0)
-
-
-def drip_boot(peer: Peer) -> None:
-    peer.read_request()
-    peer.accept()
-    call = peer.read_call()
-    import orjson
-
-    peer.drip(text(orjson.dumps([3, call[1], BOOT_OK])), every_s=0.3)
-
-
-def raw_after_request(data: bytes) -> Script:
-    def script(peer: Peer) -> None:
-        peer.read_request()
-        peer.send(data)
-
-    return script
-
-
-def csms_calls_first(count: int) -> Script:
-    def after_upgrade(peer: Peer) -> None:
-        boot = peer.read_call()
-        for index in range(count):
-            peer.send_json([2, f"csms-{index}", "GetConfiguration", {}])
-        answers = [peer.read_call() for _ in range(count)]
-        assert [answer[:3] for answer in answers] == [
-            [4, f"csms-{index}", "NotImplemented"] for index in range(count)
-        ], answers
-        peer.send(result_frame(boot, BOOT_OK))
-        peer.answer(HEARTBEAT_OK)
-
-    return upgraded(after_upgrade)
-
-
-def unknown_then_ok(noise: Callable[[list[Any]], bytes]) -> Script:
-    def after_upgrade(peer: Peer) -> None:
-        call = peer.read_call()
-        peer.send(noise(call))
-        peer.send(result_frame(call, BOOT_OK))
-        peer.answer(HEARTBEAT_OK)
-
-    return upgraded(after_upgrade)
-
-
-def boot_without(name: str) -> dict[str, Any]:
-    return {key: value for key, value in BOOT_OK.items() if key != name}
-
-
-def boot_with(**changes: Any) -> dict[str, Any]:
-    return {**BOOT_OK, **changes}
-
-
-def csms_calls_seen(expected: list[str]) -> Callable[[Any, dict[str, Any]], None]:
-    def check(server: Any, doc: dict[str, Any]) -> None:
-        assert doc["csms_calls"] == expected
-
-    return check
-
-
-def lib_calls_answered(count: int) -> Callable[[Any, dict[str, Any]], None]:
-    def check(server: Any, doc: dict[str, Any]) -> None:
-        assert doc["csms_calls"] == ["GetConfiguration"] * count
-        assert server.seen.call_first_errors == ["NotImplemented"] * count
-
-    return check
-
-
-def http_status_is(code: int) -> Callable[[Any, dict[str, Any]], None]:
-    def check(server: Any, doc: dict[str, Any]) -> None:
-        assert doc["http_status"] == code
-
-    return check
 
 
 _STATUS_TEXT = {
@@ -322,24 +132,24 @@ ROWS: list[Row] = [
     Row("drip-boot-frame", drip_boot, 2, "boot", "total deadline of 2 s reached waiting for the Boot", STALL),
     Row("silence-after-101", upgraded(silent), 2, "boot", "total deadline of 2 s reached", STALL),
     Row("silence-after-boot", booted(silent), 2, "heartbeat", "waiting for the Heartbeat response", STALL),
-    Row("reset-during-tls-handshake", lambda p: (p.read_some(), p.reset()), 2, "tls",
+    Row("reset-during-tls-handshake", steps(Peer.read_some, Peer.reset), 2, "tls",
         "TLS handshake failed: connection reset by the server", IMMEDIATE, wss=True),
     # Over TLS, OpenSSL reports a reset after the handshake as the stream ending.
-    Row("reset-after-tls", lambda p: (p.read_request(), p.reset()), 2, "upgrade",
+    Row("reset-after-tls", steps(Peer.read_request, Peer.reset), 2, "upgrade",
         "connection closed by the server before the upgrade response", IMMEDIATE, tls="good"),
-    Row("reset-after-upgrade-request", lambda p: (p.read_request(), p.reset()), 2, "upgrade",
+    Row("reset-after-upgrade-request", steps(Peer.read_request, Peer.reset), 2, "upgrade",
         "connection reset by the server", IMMEDIATE),
-    Row("reset-after-101", upgraded(lambda p: (p.read_call(), p.reset())), 2, "boot",
+    Row("reset-after-101", upgraded(steps(Peer.read_call, Peer.reset)), 2, "boot",
         "connection reset by the server", IMMEDIATE),
-    Row("reset-after-boot", booted(lambda p: (p.read_call(), p.reset())), 2, "heartbeat",
+    Row("reset-after-boot", booted(steps(Peer.read_call, Peer.reset)), 2, "heartbeat",
         "connection reset by the server", IMMEDIATE),
-    Row("reset-mid-response", lambda p: (p.read_request(), p.send(S101 + b"Upgrade: web"), p.reset()), 2,
+    Row("reset-mid-response", steps(Peer.read_request, lambda p: p.send(S101 + b"Upgrade: web"), Peer.reset), 2,
         "upgrade", "upgrade failed: connection reset by the server", IMMEDIATE),
-    Row("fin-after-upgrade-request", lambda p: (p.read_request(), p.hang_up()), 2, "upgrade",
+    Row("fin-after-upgrade-request", steps(Peer.read_request, Peer.hang_up), 2, "upgrade",
         "connection closed by the server before the upgrade response", IMMEDIATE),
-    Row("fin-after-101", upgraded(lambda p: (p.read_call(), p.hang_up())), 2, "boot",
+    Row("fin-after-101", upgraded(steps(Peer.read_call, Peer.hang_up)), 2, "boot",
         "closed the connection without a WebSocket close frame, before the BootNotification", IMMEDIATE),
-    Row("no-answer-to-close", booted(lambda p: (p.answer(HEARTBEAT_OK), p.hold())), 0, None, "",
+    Row("no-answer-to-close", booted(steps(lambda p: p.answer(HEARTBEAT_OK), Peer.hold)), 0, None, "",
         CLOSE_BOUND),
     # -- HTTP upgrade -------------------------------------------------------------
     Row("101-without-subprotocol", lambda p: p.accept(protocol=None), 2, "upgrade",
@@ -389,7 +199,7 @@ ROWS: list[Row] = [
     ],
     Row("close-without-code", close_code(None), 2, "boot", "closed the WebSocket (no status code)",
         IMMEDIATE),
-    Row("close-1011-before-heartbeat-answer", booted(lambda p: (p.read_call(), p.close_with(1011))), 2,
+    Row("close-1011-before-heartbeat-answer", booted(steps(Peer.read_call, lambda p: p.close_with(1011))), 2,
         "heartbeat", "closed the WebSocket with 1011 (internal error), before the Heartbeat", IMMEDIATE),
     Row("close-invalid-code", boot_reply(lambda c: Peer.frame(0x8, struct.pack("!H", 999))), 2, "boot",
         "invalid close code 999", IMMEDIATE),
@@ -509,7 +319,7 @@ ROWS: list[Row] = [
         IMMEDIATE, tls="good",
         tls_options={"tls_versions": (ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1)}),
     Row("plain-http-on-wss-port",
-        lambda p: (p.read_some(), p.send(b"HTTP/1.1 400 Bad Request\r\n\r\n")), 2, "tls",
+        steps(Peer.read_some, lambda p: p.send(b"HTTP/1.1 400 Bad Request\r\n\r\n")), 2, "tls",
         "server did not answer with TLS (plain HTTP on a wss:// port?)", IMMEDIATE, wss=True),
 ]
 
@@ -585,57 +395,25 @@ KINDS: dict[str, str | None] = {
 }
 
 
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    return make_pki(str(tmp_path_factory.mktemp("pki")))
-
-
 def _with_tls(row: Row, pki: Pki) -> Script:
     assert row.script is not None
     script = row.script
     if row.tls is None:
         return script
-    context = pki.server_context(row.tls, **row.tls_options)
-
-    def wrapped(peer: Peer) -> None:
-        peer.start_tls(context)
-        script(peer)
-
-    return wrapped
+    return over_tls(pki.server_context(row.tls, **row.tls_options), script)
 
 
 @contextmanager
 def _target(row: Row, pki: Pki) -> Iterator[tuple[str, Any]]:
     """The URL the probe checks for this row, and the server behind it (if any)."""
     if row.special == "refused":
-        # Bound but not listening: the kernel refuses, and no one else can take the port.
-        holder = socket.socket()
-        holder.bind(("127.0.0.1", 0))
-        try:
-            yield f"ws://127.0.0.1:{holder.getsockname()[1]}/ocpp/CP-1", None
-        finally:
-            holder.close()
+        with refusing_port() as port:
+            yield f"ws://127.0.0.1:{port}/ocpp/CP-1", None
     elif row.special == "invalid":
         yield "ws://csms.invalid/ocpp/CP-1", None  # RFC 6761: never resolves, never queried
     elif row.special == "black-hole":
-        # A listener with a full accept queue: the kernel drops further SYNs unanswered.
-        listener = socket.socket()
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(0)
-        port = listener.getsockname()[1]
-        fillers = []
-        try:
-            for _ in range(2):
-                filler = socket.socket()
-                filler.setblocking(False)
-                filler.connect_ex(("127.0.0.1", port))
-                fillers.append(filler)
-            time.sleep(0.05)
+        with black_hole() as port:
             yield f"ws://127.0.0.1:{port}/ocpp/CP-1", None
-        finally:
-            for filler in fillers:
-                filler.close()
-            listener.close()
     elif row.peer is not None:
         with row.peer() as csms:
             yield csms.url(), csms

@@ -13,8 +13,7 @@ import io
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -26,9 +25,10 @@ from ocpp_probe.loop import run_loop
 from ocpp_probe.runner import OutputFormat, run_options_from
 from ocpp_probe.settings import check_settings_from
 
-from .conftest import probe_in_process, probe_process
 from .peers.ocpp_lib_csms import OcppLibCsms
 from .peers.scenario_server import Peer, ScenarioServer
+from .support.net import black_hole
+from .support.runs import Run, probe_process, timed_probe
 
 TOKEN = "Push-Bound-Token-4e1f"
 OK_ANSWER = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{"ok":true}'
@@ -77,32 +77,9 @@ RECEIVERS: dict[str, Callable[[Peer], None]] = {
 }
 
 
-@contextmanager
-def black_hole() -> Iterator[int]:
-    """A listener whose accept queue is full: the kernel leaves further SYNs unanswered."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(0)
-    port = int(listener.getsockname()[1])
-    fillers = []
-    try:
-        for _ in range(3):
-            filler = socket.socket()
-            filler.setblocking(False)
-            filler.connect_ex(("127.0.0.1", port))
-            fillers.append(filler)
-        time.sleep(0.05)
-        yield port
-    finally:
-        for filler in fillers:
-            filler.close()
-        listener.close()
-
-
-def _push_run(env: dict[str, str]) -> tuple[Any, float]:
-    start = time.monotonic()
-    run = probe_in_process(["--demo", "--json"], {"KUMA_PUSH_TIMEOUT": f"{PUSH_TIMEOUT_S:g}", **env})
-    return run, time.monotonic() - start
+def _push_run(env: dict[str, str]) -> tuple[Run, float]:
+    timed = timed_probe(["--demo", "--json"], {"KUMA_PUSH_TIMEOUT": f"{PUSH_TIMEOUT_S:g}", **env})
+    return timed.run, timed.elapsed_s
 
 
 @pytest.mark.parametrize("name", list(RECEIVERS))

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
 import time
+from contextlib import ExitStack
 from typing import Any
 
 import pytest
@@ -23,24 +23,20 @@ import trustme
 
 from ocpp_probe.demo import DemoCsms
 
-from .conftest import ROOT
-from .hostile_common import BOOT_OK, HEARTBEAT_OK, make_pki
 from .peers.scenario_server import OP_TEXT, Peer, ScenarioServer
+from .support.net import refusing_port
+from .support.paths import ROOT
+from .support.pki import Pki
+from .support.scripts import healthy, over_tls
 
 CHECKS = int(os.environ.get("RESOURCE_CHECKS", "2000"))
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs Linux /proc")
-def test_thousands_of_checks_leave_no_fds_memory_or_threads(tmp_path: Any) -> None:
-    pki = make_pki(str(tmp_path))
+def test_thousands_of_checks_leave_no_fds_memory_or_threads(tmp_path: Any, pki: Pki) -> None:
     tls_context = pki.server_context("good")
 
-    def healthy_tls(peer: Peer) -> None:
-        peer.start_tls(tls_context)
-        peer.read_request()
-        peer.accept()
-        peer.answer(BOOT_OK)
-        peer.answer(HEARTBEAT_OK)
+    healthy_tls = over_tls(tls_context, healthy)
 
     def unauthorized(peer: Peer) -> None:
         peer.respond("401 Unauthorized", b"no")
@@ -71,14 +67,11 @@ def test_thousands_of_checks_leave_no_fds_memory_or_threads(tmp_path: Any) -> No
     other_ca = str(tmp_path / "other-ca.pem")
     trustme.CA().cert_pem.write_to_path(other_ca)
     scripts = [healthy_tls, unauthorized, close_1011, garbage, oversized, silent_after_101]
-    servers = [ScenarioServer(script) for script in scripts]
-    refused_holder = socket.socket()
-    refused_holder.bind(("127.0.0.1", 0))
-    refused_port = refused_holder.getsockname()[1]
     threads_before = threading.active_count()
-    with DemoCsms() as demo:
-        for server in servers:
-            server.__enter__()
+    with ExitStack() as running:
+        demo = running.enter_context(DemoCsms())
+        refused_port = running.enter_context(refusing_port())
+        servers = [running.enter_context(ScenarioServer(script)) for script in scripts]
         tls_srv, unauth_srv, close_srv, garbage_srv, big_srv, silent_srv = servers
         ca = {"TLS_CA_FILE": pki.ca_file}
         cases: list[tuple[dict[str, str], int]] = [
@@ -98,16 +91,13 @@ def test_thousands_of_checks_leave_no_fds_memory_or_threads(tmp_path: Any) -> No
         cases = [({**env, "PROBE_TIMEOUT": "3"}, code) for env, code in cases]
         config = {"cases": cases, "checks": CHECKS, "warm_up": max(len(cases) * 20, CHECKS // 10), "marks": 4}
         child = subprocess.run(
-            [sys.executable, "-m", "tests.resource_loop", json.dumps(config)],
+            [sys.executable, "-m", "tests.support.resource_loop", json.dumps(config)],
             cwd=ROOT,
             env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": ROOT},
             capture_output=True,
             text=True,
             timeout=300,
         )
-        for server in servers:
-            server.__exit__()
-    refused_holder.close()
     assert child.returncode == 0, child.stdout + child.stderr
     marks = [json.loads(line) for line in child.stdout.splitlines()]
     print(f"\nresources over {CHECKS} checks: {marks}")
@@ -138,7 +128,7 @@ def test_a_long_station_session_with_many_reconnects_stays_flat() -> None:
     with OcppLibCsms(close_every=3) as csms:
         config = {"url": csms.url(), "checks": STATION_CHECKS, "warm_up": 150, "marks": 4}
         child = subprocess.run(
-            [sys.executable, "-m", "tests.resource_station", json.dumps(config)],
+            [sys.executable, "-m", "tests.support.resource_station", json.dumps(config)],
             cwd=ROOT, env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": ROOT},
             capture_output=True, text=True, timeout=300,
         )

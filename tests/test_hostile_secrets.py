@@ -12,18 +12,19 @@ quotes the request in its error) are all looked for.
 from __future__ import annotations
 
 import base64
-import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
 
-from .conftest import Run, probe_in_process, probe_process
-from .hostile_common import BOOT_OK, Pki, make_pki
 from .peers.kuma_receiver import KumaReceiver
 from .peers.ocpp_lib_csms import OcppLibCsms
 from .peers.scenario_server import Peer, ScenarioServer
+from .support.net import refusing_port
+from .support.pki import Pki
+from .support.runs import Run, probe_in_process, probe_process
+from .support.scripts import BOOT_OK, healthy, over_tls
 
 PASSWORD = "Pw-Marker 9f:ä/x"  # space, colon, slash and non-ASCII: all need care
 FILE_PASSWORD = "File-Marker-5c2e"
@@ -89,11 +90,6 @@ def _echo_then_accept(peer: Peer) -> None:
     peer.answer({"currentTime": "2026-01-01T00:00:00Z"})
 
 
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    return make_pki(str(tmp_path_factory.mktemp("pki")))
-
-
 def _key_markers(path: str) -> list[str]:
     """Every base64 line of a PEM key: any of them in the output would leak the key."""
     with open(path, encoding="ascii") as handle:
@@ -155,10 +151,7 @@ def test_password_never_in_output(case: tuple[str, Callable[[], Any], dict[str, 
 def test_password_file_and_proxy_password_never_in_output(tmp_path: Any) -> None:
     password_file = tmp_path / "password"
     password_file.write_text(FILE_PASSWORD + "\n", encoding="utf-8")
-    holder = socket.socket()  # bound, not listening: the proxy refuses
-    holder.bind(("127.0.0.1", 0))
-    proxy_port = holder.getsockname()[1]
-    try:
+    with refusing_port() as proxy_port:  # the proxy refuses
         for mode in MODES:
             env = {
                 "WS_URL": "ws://csms.example.com/ocpp/CP-1",
@@ -172,8 +165,6 @@ def test_password_file_and_proxy_password_never_in_output(tmp_path: Any) -> None
             if "--json" in mode:
                 assert run.doc["failure_kind"] == "refused"
             _assert_clean(run, [FILE_PASSWORD, PROXY_PASSWORD], f"proxy {mode}")
-    finally:
-        holder.close()
 
 
 def test_password_file_echoed_by_server_is_redacted(tmp_path: Any) -> None:
@@ -192,13 +183,7 @@ def test_tls_key_never_in_output(pki: Pki) -> None:
     markers = _key_markers(pki.client_key) + _key_markers(pki.other_client_key)
     context = pki.server_context("good", require_client_cert=True)
 
-    def healthy_tls(peer: Peer) -> None:
-        peer.start_tls(context)
-        peer.read_request()
-        peer.accept()
-        peer.answer(BOOT_OK)
-        peer.answer({"currentTime": "2026-01-01T00:00:00Z"})
-
+    healthy_tls = over_tls(context, healthy)
     base = {"TLS_CA_FILE": pki.ca_file, "TLS_CERT_FILE": pki.client_cert, "PROBE_TIMEOUT": "3"}
     for mode in MODES:
         with ScenarioServer(healthy_tls) as server:

@@ -27,8 +27,8 @@ from ocpp_probe.serve.command import RunningServer
 from ocpp_probe.serve.config import parse_config
 from ocpp_probe.settings import check_settings_from
 
-from .conftest import Run, probe_in_process
 from .peers.scenario_server import Peer, ScenarioServer
+from .support.runs import Run, probe_in_process
 
 TOKEN = "KumaTok3n-Marker-0123456789abcde"  # 32 characters, as Kuma makes them
 PUSH_PASSWORD = "PushPass-Marker-77aa"

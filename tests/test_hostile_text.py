@@ -24,10 +24,10 @@ from ocpp_probe.printable import NAGIOS_BAR
 from ocpp_probe.runner import OutputFormat, run_options_from
 from ocpp_probe.settings import check_settings_from
 
-from .conftest import Run, probe_in_process
-from .hostile_common import BOOT_OK
 from .peers.kuma_receiver import KumaReceiver
 from .peers.scenario_server import Peer, ScenarioServer
+from .support.runs import Run, probe_in_process
+from .support.scripts import BOOT_OK
 
 EVIL = "db down | queue=99 \x1b[31mRED\x1b[0m\x07\u2028end"
 EVIL_HEAD = "db down | queue=99 \x1b[31mRED\x1b[0m\x07end"  # no line break: it must parse as HTTP

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from ocpp_probe.deadline import Deadline
@@ -11,10 +9,10 @@ from ocpp_probe.httpclient import bypassed, environment_proxy, parse_proxy, requ
 from ocpp_probe.runner import OutputFormat, run_options_from
 from ocpp_probe.settings import Proxy, check_settings_from
 
-from .conftest import probe_in_process
-from .connect_proxy import ConnectProxy
-from .hostile_common import make_pki
+from .peers.connect_proxy import ConnectProxy
 from .peers.scenario_server import Peer, ScenarioServer
+from .support.pki import Pki
+from .support.runs import probe_in_process
 
 
 def test_proxy_variables_are_chosen_as_curl_chooses_them() -> None:
@@ -140,9 +138,8 @@ def test_push_follows_a_redirect_within_its_deadline() -> None:
 
 
 def test_https_push_direct_and_through_a_connect_proxy(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    pki: Pki, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pki = make_pki(str(tmp_path))
     context = pki.server_context("good")
     monkeypatch.setenv("SSL_CERT_FILE", pki.ca_file)  # the push trusts the system store
 

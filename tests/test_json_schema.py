@@ -18,8 +18,9 @@ import pytest
 from ocpp_probe.reporters.json_report import result_document
 from ocpp_probe.result import BootFacts, CheckResult, Step, TlsFacts, Verdict
 
-from .conftest import ROOT, probe_in_process
-from .result_schema import SCHEMA_PATH, validated
+from .support.paths import ROOT
+from .support.result_schema import SCHEMA_PATH, validated
+from .support.runs import probe_in_process
 
 SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 

@@ -9,16 +9,11 @@ from ocpp_probe.push import MSG_MAX, push_query, push_target_from
 from ocpp_probe.result import CheckResult, Step, Verdict
 from ocpp_probe.settings import ConfigError
 
-from .conftest import probe_in_process
 from .peers.kuma_receiver import KumaReceiver
+from .support.net import free_port
+from .support.runs import probe_in_process
 
 TOKEN = "T0KEN-abc123"
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_ok_check_pushes_up_with_msg_and_heartbeat_rtt_as_ping() -> None:
@@ -60,7 +55,7 @@ def test_warning_check_pushes_up_by_default_and_down_when_asked() -> None:
 
 
 def test_critical_check_pushes_down_with_reason_and_no_ping() -> None:
-    url = f"ws://127.0.0.1:{_closed_port()}/ocpp/CP-1"
+    url = f"ws://127.0.0.1:{free_port()}/ocpp/CP-1"
     with KumaReceiver((TOKEN,)) as kuma:
         run = probe_in_process(["--timeout", "3"], {"WS_URL": url, "KUMA_PUSH_URL": kuma.url()})
     assert run.code == 2
@@ -90,7 +85,7 @@ def test_unknown_token_404_is_reported_without_the_token_and_makes_ok_a_warning(
 
 
 def test_failed_push_keeps_a_critical_verdicts_exit_code() -> None:
-    url = f"ws://127.0.0.1:{_closed_port()}/ocpp/CP-1"
+    url = f"ws://127.0.0.1:{free_port()}/ocpp/CP-1"
     with KumaReceiver((TOKEN,)) as kuma:
         run = probe_in_process([], {"WS_URL": url, "KUMA_PUSH_URL": kuma.url("nope")})
     assert run.code == 2
@@ -98,7 +93,7 @@ def test_failed_push_keeps_a_critical_verdicts_exit_code() -> None:
 
 
 def test_unreachable_kuma_and_non_json_answer_are_push_failures() -> None:
-    port = _closed_port()
+    port = free_port()
     refused = probe_in_process(["--demo"], {"KUMA_PUSH_URL": f"http://127.0.0.1:{port}/api/push/{TOKEN}"})
     assert refused.code == 1
     assert refused.stderr.endswith(f"failed: cannot reach Kuma: connection refused by 127.0.0.1:{port}\n")

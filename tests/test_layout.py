@@ -15,6 +15,7 @@ PACKAGE = ROOT / "ocpp_probe"
 # command line) with the small shared modules underneath. A new module goes in at its layer.
 ORDER = (
     "ocpp_probe",  # the package itself: __version__ only
+    "ocpp_probe.lazy_imports",
     "ocpp_probe.failures",
     "ocpp_probe.registry",
     "ocpp_probe.printable",
@@ -28,6 +29,7 @@ ORDER = (
     "ocpp_probe.messages",
     "ocpp_probe.upgrade",
     "ocpp_probe.sockets",
+    "ocpp_probe.tls_socket",
     "ocpp_probe.netio",
     "ocpp_probe.httpclient",
     "ocpp_probe.settings",

@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import io
-import json
-import os
-import signal
-import subprocess
-import sys
 import time
-from collections.abc import Callable
-from datetime import datetime
-from typing import Any, TextIO
+from typing import Any
 
 from ocpp_probe.loop import Schedule, run_loop
 from ocpp_probe.result import CheckResult, Verdict
 from ocpp_probe.runner import Outcome, RunOptions
 from ocpp_probe.settings import check_settings_from
 
-from .conftest import PROBE, ROOT
 from .peers.kuma_receiver import KumaReceiver
 from .peers.ocpp_lib_csms import OcppLibCsms
-from .result_schema import validated
+from .support.loop_process import LoopProcess, epoch, wait_for
 
 TOKEN = "loop-T0KEN"
 
@@ -63,68 +55,6 @@ def test_loop_keeps_to_its_slots_and_never_overlaps_checks() -> None:
     ]
 
 
-class LoopProcess:
-    """`python probe.py --every ...` with its output in files (a pipe could fill up)."""
-
-    def __init__(self, tmp: str, argv: list[str], env: dict[str, str]) -> None:
-        self.out_path = os.path.join(tmp, "stdout")
-        self.err_path = os.path.join(tmp, "stderr")
-        self._out: TextIO = open(self.out_path, "w")
-        self._err: TextIO = open(self.err_path, "w")
-        base = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": ROOT, **env}
-        self.process = subprocess.Popen(
-            [sys.executable, PROBE, *argv], env=base, stdout=self._out, stderr=self._err,
-            stdin=subprocess.DEVNULL,
-        )
-
-    def documents(self) -> list[dict[str, Any]]:
-        with open(self.out_path) as handle:
-            return [validated(json.loads(line)) for line in handle.read().splitlines() if line.endswith("}")]
-
-    def stderr(self) -> str:
-        with open(self.err_path) as handle:
-            return handle.read()
-
-    def fd_count(self) -> int:
-        return len(os.listdir(f"/proc/{self.process.pid}/fd"))
-
-    def idle_fd_count(self) -> int:
-        """The fewest fds seen over ~60 ms: the count between checks, not during one."""
-        counts = []
-        for _ in range(30):
-            counts.append(self.fd_count())
-            time.sleep(0.002)
-        return min(counts)
-
-    def rss_kib(self) -> int:
-        with open(f"/proc/{self.process.pid}/status") as handle:
-            line = next(line for line in handle if line.startswith("VmRSS:"))
-        return int(line.split()[1])
-
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(10)
-        finally:
-            if self.process.poll() is None:
-                self.process.kill()
-            self._out.close()
-            self._err.close()
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 20) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if condition():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def _epoch(iso: str) -> float:
-    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
-
-
 def test_loop_rides_out_csms_and_kuma_outages_and_stops_on_sigterm(tmp_path: Any) -> None:
     kuma = KumaReceiver((TOKEN,)).start()
     csms = OcppLibCsms().__enter__()
@@ -132,7 +62,10 @@ def test_loop_rides_out_csms_and_kuma_outages_and_stops_on_sigterm(tmp_path: Any
     env = {"WS_URL": csms.url(), "KUMA_PUSH_URL": kuma.url(), "PROBE_TIMEOUT": "1",
            "KUMA_PUSH_TIMEOUT": "1"}
     loop = LoopProcess(str(tmp_path), ["--every", "0.1", "--json"], env)
-    statuses = lambda: [r.one("status") for r in kuma.requests]  # noqa: E731
+
+    def statuses() -> list[str]:
+        return [r.one("status") for r in kuma.requests]
+
     try:
         wait_for(lambda: statuses().count("up") >= 3, "three up pushes")
         csms.__exit__(None, None, None)  # CSMS outage
@@ -163,7 +96,7 @@ def test_loop_rides_out_csms_and_kuma_outages_and_stops_on_sigterm(tmp_path: Any
     assert {doc["failure_kind"] for doc in down} <= {"refused", "closed"}
     # Never two checks at once: each started after the previous one ended (ms resolution).
     for before, after in zip(documents, documents[1:]):
-        assert _epoch(before["started_at"]) + before["total_ms"] / 1000 <= _epoch(after["started_at"]) + 0.002
+        assert epoch(before["started_at"]) + before["total_ms"] / 1000 <= epoch(after["started_at"]) + 0.002
     pushed = [doc["push"]["ok"] for doc in documents]
     assert False in pushed and pushed[-1] is True  # failed during the outage, fine after
     stderr = loop.stderr()
@@ -203,7 +136,7 @@ def test_fds_and_memory_stay_flat_over_many_checks(tmp_path: Any) -> None:
 
 
 def test_bad_settings_end_the_loop_with_unknown_at_once() -> None:
-    from .conftest import probe_in_process
+    from .support.runs import probe_in_process
 
     run = probe_in_process(["--every", "5"], {})
     assert run.code == 3
@@ -213,7 +146,7 @@ def test_bad_settings_end_the_loop_with_unknown_at_once() -> None:
 
 
 def test_loop_with_prometheus_format_needs_an_output_file() -> None:
-    from .conftest import probe_in_process
+    from .support.runs import probe_in_process
 
     run = probe_in_process(["--every", "5", "--format", "prometheus", "--demo"])
     assert run.code == 3

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -64,7 +65,7 @@ def test_2_x_status_info_reason_code_is_kept() -> None:
         ({"currentTime": "2025-13-01T00:00:00Z"}, "currentTime", "is not an RFC 3339 date-time"),
     ],
 )
-def test_bad_boot_responses_name_the_field(change: dict, field: str, problem: str) -> None:
+def test_bad_boot_responses_name_the_field(change: dict[str, Any], field: str, problem: str) -> None:
     payload = {k: v for k, v in {**GOOD, **change}.items() if v is not None}
     with pytest.raises(PayloadViolation) as caught:
         parse_boot_response(payload, OcppVersion.V16)

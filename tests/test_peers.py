@@ -11,9 +11,9 @@ import time
 
 import pytest
 
-from .conftest import probe_in_process
 from .peers.ocpp_lib_csms import OcppLibCsms
 from .peers.ocpp_rpc_csms import OcppRpcCsms
+from .support.runs import probe_in_process
 
 VERSIONS = ["1.6", "2.0.1", "2.1"]
 RPC_VERSIONS = ["1.6", "2.0.1"]  # what ocpp-rpc ships schemas for

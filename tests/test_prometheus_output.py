@@ -3,51 +3,19 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import time
 import urllib.error
 import urllib.request
 
-from prometheus_client.parser import text_string_to_metric_families
-
 from ocpp_probe.failures import FailureKind
 from ocpp_probe.reporters.prometheus import render_prometheus
-from ocpp_probe.result import BootFacts, CheckResult, Step, TlsFacts, Verdict
+from ocpp_probe.result import CheckResult, Step, Verdict
 
-from .conftest import probe_in_process
-
-Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
-
-
-def parse(text: str) -> tuple[Samples, dict[str, str]]:
-    """Every sample keyed by (name, sorted labels), and each family's type."""
-    samples: Samples = {}
-    types: dict[str, str] = {}
-    for family in text_string_to_metric_families(text):
-        types[family.name] = family.type
-        for sample in family.samples:
-            key = (sample.name, tuple(sorted(sample.labels.items())))
-            assert key not in samples, f"duplicate sample {key}"
-            samples[key] = sample.value
-    return samples, types
-
-
-def passing_result() -> CheckResult:
-    return CheckResult(
-        verdict=Verdict.WARNING,
-        target="wss://csms.example.com/ocpp/CP-1",
-        ocpp_version="2.0.1",
-        timings_ms={"resolve": 1.5, "connect": 2.0, "tls": 30.0, "upgrade": 4.25,
-                    "boot": 12.0, "heartbeat": 8.0, "close": 0.5},
-        total_ms=58.25,
-        subprotocol="ocpp2.0.1",
-        tls=TlsFacts("TLSv1.3", "TLS_AES_256_GCM_SHA384", 1767225600.0, 10.0),
-        boot=BootFacts("Accepted", 300),
-        heartbeat_rtt_ms=7.5,
-        clock_offset_s=-1.25,
-        warnings=["certificate expires in 10.0 days"],
-    )
+from .support.net import free_port
+from .support.prometheus import parse
+from .support.results import passing_result
+from .support.runs import probe_in_process
 
 
 def test_passing_check_metrics_value_by_value() -> None:
@@ -126,9 +94,7 @@ def test_output_file_is_replaced_atomically_and_stdout_stays_quiet(tmp_path: os.
 
 
 def test_failed_check_is_still_written_and_keeps_its_exit_code(tmp_path: os.PathLike[str]) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     path = os.path.join(tmp_path, "ocpp.prom")
     run = probe_in_process(
         ["--format", "prometheus", "--output", path], {"WS_URL": f"ws://127.0.0.1:{port}/ocpp/CP"}
@@ -158,9 +124,7 @@ def _scrape_textfiles(directory: str, log: str) -> str:
     A collision (two files with the same series) is no scrape error: node_exporter drops
     one series and logs "was collected before" to ``log``.
     """
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     with open(log, "wb") as log_file:
         exporter = subprocess.Popen(
             ["prometheus-node-exporter", "--collector.disable-defaults", "--collector.textfile",

@@ -28,12 +28,12 @@ from ocpp_probe.upgrade import (
     judge_response,
 )
 
-from .conftest import Run, probe_in_process
-from .hostile_common import BOOT_OK, HEARTBEAT_OK
 from .peers.arthexis_csms import ENROLLMENT_TOKEN, ArthexisCsms
 from .peers.ocpp_lib_csms import OcppLibCsms
 from .peers.ocpp_rpc_csms import OcppRpcCsms
 from .peers.scenario_server import Peer, ScenarioServer, Script
+from .support.runs import Run, probe_in_process, timed_probe
+from .support.scripts import BOOT_OK, HEARTBEAT_OK
 
 KEY = "dGhlIHNhbXBsZSBub25jZQ=="
 PEERS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers")
@@ -50,11 +50,9 @@ def head_101(protocol: str) -> HttpHead:
 
 def run_against(script: Script, timeout: str = "3", **env: str) -> tuple[Run, float]:
     with ScenarioServer(script) as server:
-        start = time.monotonic()
-        run = probe_in_process(["--json"], {"WS_URL": server.url(), "PROBE_TIMEOUT": timeout, **env})
-        elapsed = time.monotonic() - start
+        timed = timed_probe(["--json"], {"WS_URL": server.url(), "PROBE_TIMEOUT": timeout, **env})
         assert not server.errors, server.errors
-    return run, elapsed
+    return timed.run, timed.elapsed_s
 
 
 def serve_ocpp(peer: Peer, boot: dict[str, object] = BOOT_OK) -> None:

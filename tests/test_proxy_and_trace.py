@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import base64
-import socket
 
-from .conftest import probe_in_process
-from .connect_proxy import ConnectProxy
+from .peers.connect_proxy import ConnectProxy
 from .peers.ocpp_lib_csms import OcppLibCsms
+from .support.net import free_port
+from .support.runs import probe_in_process
 
 
 def test_check_through_connect_proxy_from_environment() -> None:
@@ -66,22 +66,16 @@ def test_verbose_trace_ends_with_the_failure() -> None:
     assert run.stderr.rstrip().endswith("] ! resolve failed: cannot resolve csms.invalid: .invalid names never resolve (RFC 6761)")
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_proxy_failures_have_their_own_kind() -> None:
     # The proxy cannot reach the CSMS and hangs up on the CONNECT: what to check is the
     # proxy's side, so the kind is proxy, not the closed of a CSMS hanging up.
     with ConnectProxy() as proxy:
         cut = probe_in_process(
-            ["--json", "--proxy", f"127.0.0.1:{proxy.port}"], {"WS_URL": f"ws://127.0.0.1:{_closed_port()}/ocpp/CP-1"}
+            ["--json", "--proxy", f"127.0.0.1:{proxy.port}"], {"WS_URL": f"ws://127.0.0.1:{free_port()}/ocpp/CP-1"}
         )
     assert (cut.code, cut.doc["failed_step"], cut.doc["failure_kind"]) == (2, "connect", "proxy")
     assert cut.doc["reason"] == "connection closed by the server before the proxy CONNECT response"
     # No proxy listening: refused, like a CSMS that is not listening.
-    gone = probe_in_process(["--json", "--proxy", f"127.0.0.1:{_closed_port()}"], {"WS_URL": "ws://127.0.0.1:9/ocpp/CP-1"})
+    gone = probe_in_process(["--json", "--proxy", f"127.0.0.1:{free_port()}"], {"WS_URL": "ws://127.0.0.1:9/ocpp/CP-1"})
     assert (gone.code, gone.doc["failed_step"], gone.doc["failure_kind"]) == (2, "connect", "refused")
     assert gone.doc["reason"].startswith("connection refused by 127.0.0.1:")

@@ -18,9 +18,9 @@ import pytest
 from ocpp_probe.printable import QUOTE_MAX, REASON_MAX, bounded
 from ocpp_probe.redact import NAME_SHOWN_MAX, fragment_length
 
-from .conftest import probe_in_process
-from .hostile_common import BOOT_OK
 from .peers.scenario_server import Peer, ScenarioServer
+from .support.runs import probe_in_process
+from .support.scripts import BOOT_OK
 
 # Every 4 characters of it hold one that base64, hex and UUIDs lack, so no random
 # handshake key or message id in the -v trace can match a piece of it by chance.

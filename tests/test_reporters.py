@@ -12,7 +12,7 @@ from ocpp_probe.reporters.json_report import render_json
 from ocpp_probe.reporters.text import perfdata, render_line, summary
 from ocpp_probe.result import BootFacts, CheckResult, Step, Thresholds, TlsFacts, Verdict, judged
 
-from .result_schema import validated
+from .support.result_schema import validated
 
 OK = CheckResult(
     verdict=Verdict.OK,

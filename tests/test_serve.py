@@ -2,31 +2,25 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from ocpp_probe.serve.command import RunningServer
 from ocpp_probe.serve.config import ServeConfig, ServeConfigError, load_config, parse_config
 
-from .conftest import PROBE, ROOT
 from .peers.ocpp_lib_csms import OcppLibCsms
 from .peers.ocpp_rpc_csms import OcppRpcCsms
-from .result_schema import validated
-from .test_prometheus_output import parse
+from .support.net import silent_listener
+from .support.paths import PROBE, ROOT
+from .support.prometheus import parse
+from .support.serve import Answer, get, server
 
 PROMETHEUS_ACCEPT = (
     "application/openmetrics-text;version=1.0.0,openmetrics-text;version=0.0.1;q=0.75,"
@@ -36,65 +30,15 @@ AXIOS_ACCEPT = "application/json, text/plain, */*"  # what Kuma's HTTP monitors 
 BLACK_HOLE_TIMEOUT_S = 4.0
 
 
-@dataclass
-class Answer:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-    seconds: float
-
-    @property
-    def doc(self) -> dict[str, Any]:
-        document = json.loads(self.body)
-        if self.status >= 400 and "verdict" not in document:
-            # serve's own refusals (bad request, busy) are not check results
-            assert set(document) == {"error", "reason"}, document
-            return document  # type: ignore[no-any-return]
-        return validated(document)  # type: ignore[no-any-return]
-
-
-def get(url: str, headers: dict[str, str] | None = None, method: str = "GET") -> Answer:
-    request = urllib.request.Request(url, headers=headers or {}, method=method)
-    begin = time.monotonic()
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return Answer(response.status, dict(response.headers), response.read(),
-                          time.monotonic() - begin)
-    except urllib.error.HTTPError as exc:
-        with exc:
-            return Answer(exc.code, dict(exc.headers), exc.read(), time.monotonic() - begin)
-
-
-@contextmanager
-def black_hole() -> Iterator[str]:
-    """A port that completes TCP handshakes and then never says anything."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(16)
-        yield f"ws://127.0.0.1:{sock.getsockname()[1]}/ocpp/CP-HOLE"
-
-
-@contextmanager
-def server(targets: dict[str, dict[str, Any]], max_concurrent: int = 8,
-           modules: dict[str, dict[str, Any]] | None = None) -> Iterator[str]:
-    document = {"server": {"listen": "127.0.0.1:0", "max_concurrent": max_concurrent},
-                "targets": targets, "modules": modules or {}}
-    running = RunningServer(parse_config(document, {}, "test.toml"))
-    try:
-        yield f"http://127.0.0.1:{running.port}"
-    finally:
-        running.close()
-
-
 @pytest.fixture(scope="module")
 def peers() -> Iterator[dict[str, Any]]:
     with OcppLibCsms() as lib16, OcppLibCsms(version="2.0.1", boot_status="Rejected") as rejected, \
-            OcppRpcCsms(protocols=["ocpp2.0.1"]) as rpc201, black_hole() as hole:
+            OcppRpcCsms(protocols=["ocpp2.0.1"]) as rpc201, silent_listener() as hole:
         yield {
             "lib16": {"ws_url": lib16.url("CP-LIB")},
             "rpc201": {"WS_URL": rpc201.url("CP-RPC"), "OCPP_VERSION": "2.0.1"},
             "rejected": {"ws_url": rejected.url("CP-REJ"), "ocpp_version": "2.0.1"},
-            "hole": {"ws_url": hole, "probe_timeout": BLACK_HOLE_TIMEOUT_S},
+            "hole": {"ws_url": f"ws://127.0.0.1:{hole}/ocpp/CP-HOLE", "probe_timeout": BLACK_HOLE_TIMEOUT_S},
         }
 
 
@@ -314,7 +258,7 @@ def test_serve_process_answers_and_stops_on_sigterm(tmp_path: Any) -> None:
 
 
 def test_serve_with_a_bad_config_exits_unknown(tmp_path: Any) -> None:
-    from .conftest import probe_in_process
+    from .support.runs import probe_in_process
 
     missing = probe_in_process(["serve"])
     assert missing.code == 3

@@ -7,37 +7,30 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
-import ssl
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
-import trustme
-
 from ocpp_probe.serve.handler import scrape_budget
 from ocpp_probe.serve.service import reserved_slots
 
-from .conftest import PROBE, ROOT
 from .peers.ocpp_lib_csms import OcppLibCsms
-from .test_prometheus_output import parse
-from .test_serve import Answer, black_hole, get, server
+from .support.net import silent_listener
+from .support.paths import PROBE, ROOT
+from .support.pki import Pki, leaf_context
+from .support.prometheus import parse
+from .support.serve import Answer, get, server
 
 YEAR_3000 = dt.datetime(3000, 1, 1, tzinfo=dt.timezone.utc)
 YEAR_3001 = dt.datetime(3001, 1, 1, tzinfo=dt.timezone.utc)
 
 
-def test_module_target_speaks_blackbox_names_with_the_chains_earliest_expiry(tmp_path: Path) -> None:
+def test_module_target_speaks_blackbox_names_with_the_chains_earliest_expiry(pki: Pki) -> None:
     # The leaf outlives its intermediate CA: the earliest expiry in the chain is the intermediate's.
-    root = trustme.CA()
-    intermediate = root.create_child_ca()
-    leaf = intermediate.issue_cert("127.0.0.1", not_after=YEAR_3001)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    leaf.configure_cert(context)
-    ca_file = tmp_path / "ca.pem"
-    root.cert_pem.write_to_path(str(ca_file))
-    modules = {"tls16": {"tls_ca_file": str(ca_file), "allow_hosts": ["127.0.0.*"]}}
+    context = leaf_context(pki.ca.create_child_ca(), not_after=YEAR_3001)
+    modules = {"tls16": {"tls_ca_file": pki.ca_file, "allow_hosts": ["127.0.0.*"]}}
     with OcppLibCsms(ssl_context=context) as csms, server({}, modules=modules) as base:
         url = csms.url("CP-MOD")
         assert url.startswith("wss://")
@@ -130,8 +123,8 @@ def test_a_joined_request_is_answered_within_its_own_deadline() -> None:
 def test_dead_targets_cannot_take_the_slots_kept_for_live_ones() -> None:
     limit = 4
     assert reserved_slots(limit) == 1
-    with black_hole() as hole, OcppLibCsms() as csms:
-        targets = {f"hole{i}": {"ws_url": hole.replace("CP-HOLE", f"H{i}"), "probe_timeout": 3}
+    with silent_listener() as hole, OcppLibCsms() as csms:
+        targets = {f"hole{i}": {"ws_url": f"ws://127.0.0.1:{hole}/ocpp/H{i}", "probe_timeout": 3}
                    for i in range(4)}
         targets["live"] = {"ws_url": csms.url("CP-LIVE")}
         with server(targets, max_concurrent=limit) as base:

@@ -12,7 +12,7 @@ import pytest
 
 from .peers.ocpp_lib_csms import OcppLibCsms
 from .peers.scenario_server import Peer, ScenarioServer
-from .test_serve import get, server
+from .support.serve import get, server
 
 HOSTILE = '<img src=x onerror=alert(1)> & "quotes"'
 

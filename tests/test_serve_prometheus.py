@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import time
 import urllib.parse
@@ -24,8 +23,9 @@ import yaml
 from ocpp_probe.serve.command import RunningServer
 from ocpp_probe.serve.config import parse_config
 
-from .conftest import ROOT
 from .peers.ocpp_lib_csms import OcppLibCsms
+from .support.net import free_port
+from .support.paths import ROOT
 
 EXAMPLES = os.path.join(ROOT, "examples", "prometheus")
 
@@ -65,12 +65,6 @@ def test_the_two_shards_split_the_targets_between_them() -> None:
         regexes.append(keep["regex"])
         assert job["relabel_configs"][-1]["replacement"] == f"probe-{shard}.example.com:9477"
     assert regexes == ["0", "1"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def query(base: str, expr: str) -> list[dict[str, Any]]:

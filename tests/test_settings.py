@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -100,7 +101,7 @@ def test_timeouts_are_read_in_their_units() -> None:
         ({"PROBE_PROXY": "socks5://p:1080"}, "PROBE_PROXY", "must be an http://host:port proxy"),
     ],
 )
-def test_bad_settings_name_the_setting(values: dict, setting: str, problem: str) -> None:
+def test_bad_settings_name_the_setting(values: dict[str, Any], setting: str, problem: str) -> None:
     with pytest.raises(ConfigError) as caught:
         settings(**values)
     assert caught.value.setting == setting

@@ -18,7 +18,9 @@ import pytest
 from .peers.kuma_receiver import KumaReceiver
 from .peers.ocpp_lib_csms import OcppLibCsms
 from .peers.ocpp_rpc_csms import OcppRpcCsms
-from .test_loop import LoopProcess, _epoch, wait_for
+from .support.loop_process import LoopProcess, epoch, wait_for
+from .support.net import free_port
+from .support.pki import Pki, leaf_context
 
 TOKEN = "station-T0KEN"
 Doc = dict[str, Any]
@@ -75,7 +77,7 @@ def test_twenty_heartbeats_on_one_connection_with_one_boot_and_csms_calls(
     assert sessions[-1]["pong_rtt_ms"] is not None  # our own pings were answered
     assert all(doc["timings_ms"].keys() == {"heartbeat"} for doc in docs[1:])  # no reconnects
     for before, after in zip(docs, docs[1:]):  # never two checks at once (ms resolution)
-        assert _epoch(before["started_at"]) + before["total_ms"] / 1000 <= _epoch(after["started_at"]) + 0.002
+        assert epoch(before["started_at"]) + before["total_ms"] / 1000 <= epoch(after["started_at"]) + 0.002
     calls = [call for doc in docs for call in doc["csms_calls"]]
     assert sorted(calls) == sorted(["TriggerMessage", "GetConfiguration" if version == "1.6" else "GetBaseReport"])
     stderr = probe.stderr()
@@ -106,17 +108,10 @@ def test_station_mode_writes_the_prometheus_textfile_with_session_metrics(tmp_pa
         assert out.read() == ""  # the file, not stdout, gets the exposition
 
 
-def test_a_held_wss_connection_with_pings_and_a_restart(tmp_path: Any) -> None:
+def test_a_held_wss_connection_with_pings_and_a_restart(tmp_path: Any, pki: Pki) -> None:
     """TLS: waits that end between frames, pings and pongs, a reconnect with a new handshake."""
-    import ssl
-
-    import trustme
-
-    ca = trustme.CA()
-    ca_file = os.path.join(str(tmp_path), "ca.pem")
-    ca.cert_pem.write_to_path(ca_file)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ca.issue_cert("127.0.0.1").configure_cert(context)
+    ca_file = pki.ca_file
+    context = leaf_context(pki.ca)
     first = OcppLibCsms(ssl_context=context).__enter__()
     running = [first]
     probe = _hold(tmp_path, first.url(), "0.1", "--ping-interval", "0.03", env={"TLS_CA_FILE": ca_file})
@@ -199,17 +194,11 @@ def test_csms_restart_is_pushed_down_then_up_and_the_reconnect_sends_no_boot(tmp
     assert statuses[:len(docs)] == ["up" if doc["ok"] else "down" for doc in docs]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class HAProxy:
     """HAProxy in TCP mode in front of the CSMS, cutting connections idle for ``idle_ms``."""
 
     def __init__(self, tmp: Any, backend_port: int, idle_ms: int) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         config = os.path.join(str(tmp), "haproxy.cfg")
         with open(config, "w") as handle:
             handle.write(
@@ -328,7 +317,7 @@ def test_a_csms_interval_shorter_than_every_does_not_speed_the_probe_up(tmp_path
     docs = probe.documents()
     assert docs[0]["boot"]["interval_s"] == 1
     assert heartbeats == len(docs)  # one Heartbeat per --every slot, none in between
-    starts = [_epoch(doc["started_at"]) for doc in docs]
+    starts = [epoch(doc["started_at"]) for doc in docs]
     assert all(later - earlier >= 1.4 for earlier, later in zip(starts, starts[1:])), starts
 
 

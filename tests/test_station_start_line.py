@@ -9,8 +9,8 @@ from ocpp_probe.runner import OutputFormat, run_options_from
 from ocpp_probe.settings import check_settings_from
 from ocpp_probe.station_loop import run_station
 
-from .hostile_common import BOOT_OK
 from .peers.scenario_server import Peer, ScenarioServer
+from .support.scripts import BOOT_OK
 
 QUERY_TOKEN = "QueryTok-Marker-e0f9a1"
 

@@ -10,38 +10,11 @@ from pathlib import Path
 import pytest
 import trustme
 
-from .conftest import Run, probe_in_process
 from .peers.ocpp_lib_csms import OcppLibCsms
+from .support.pki import Pki, leaf_context
+from .support.runs import Run, probe_in_process
 
 NOW = dt.datetime.now(dt.timezone.utc)
-
-
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-def server_context(
-    ca: trustme.CA,
-    *names: str,
-    not_before: dt.datetime | None = None,
-    not_after: dt.datetime | None = None,
-    client_ca: trustme.CA | None = None,
-) -> ssl.SSLContext:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    cert = ca.issue_cert(*(names or ("127.0.0.1",)), not_before=not_before, not_after=not_after)
-    cert.configure_cert(context)
-    if client_ca is not None:
-        client_ca.configure_trust(context)
-        context.verify_mode = ssl.CERT_REQUIRED
-    return context
-
-
-@pytest.fixture
-def ca_file(ca: trustme.CA, tmp_path: Path) -> str:
-    path = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return str(path)
 
 
 def run_against(context: ssl.SSLContext, **env: str) -> Run:
@@ -49,9 +22,9 @@ def run_against(context: ssl.SSLContext, **env: str) -> Run:
         return probe_in_process(["--json"], {"WS_URL": csms.url(), **env})
 
 
-def test_trusted_through_ca_file(ca: trustme.CA, ca_file: str) -> None:
-    context = server_context(ca, not_before=NOW - dt.timedelta(days=1), not_after=NOW + dt.timedelta(days=400))
-    run = run_against(context, TLS_CA_FILE=ca_file)
+def test_trusted_through_ca_file(pki: Pki) -> None:
+    context = leaf_context(pki.ca, not_before=NOW - dt.timedelta(days=1), not_after=NOW + dt.timedelta(days=400))
+    run = run_against(context, TLS_CA_FILE=pki.ca_file)
     assert run.code == 0, run.doc
     tls = run.doc["tls"]
     assert tls["version"] in ("TLSv1.2", "TLSv1.3")
@@ -60,46 +33,46 @@ def test_trusted_through_ca_file(ca: trustme.CA, ca_file: str) -> None:
     assert list(run.doc["timings_ms"])[:4] == ["resolve", "connect", "tls", "upgrade"]
 
 
-def test_untrusted_ca_fails_at_tls(ca: trustme.CA) -> None:
-    run = run_against(server_context(ca), SSL_CERT_FILE="/nonexistent-so-only-system-store")
+def test_untrusted_ca_fails_at_tls(pki: Pki) -> None:
+    run = run_against(leaf_context(pki.ca), SSL_CERT_FILE="/nonexistent-so-only-system-store")
     assert run.code == 2
     assert run.doc["failed_step"] == "tls"
     assert run.doc["failure_kind"] == "tls_untrusted"
     assert run.doc["reason"].startswith("server certificate not trusted: unable to get local issuer")
 
 
-def test_untrusted_through_system_store(ca: trustme.CA) -> None:
-    run = run_against(server_context(ca))
+def test_untrusted_through_system_store(pki: Pki) -> None:
+    run = run_against(leaf_context(pki.ca))
     assert (run.code, run.doc["failed_step"], run.doc["failure_kind"]) == (2, "tls", "tls_untrusted")
     assert "not trusted" in run.doc["reason"]
 
 
-def test_wrong_host_name(ca: trustme.CA, ca_file: str) -> None:
-    run = run_against(server_context(ca, "csms.example.org"), TLS_CA_FILE=ca_file)
+def test_wrong_host_name(pki: Pki) -> None:
+    run = run_against(leaf_context(pki.ca, "csms.example.org"), TLS_CA_FILE=pki.ca_file)
     assert (run.code, run.doc["failed_step"], run.doc["failure_kind"]) == (2, "tls", "tls_hostname")
     assert run.doc["reason"] == (
         "server certificate not trusted: IP address mismatch, certificate is not valid for '127.0.0.1'."
     )
 
 
-def test_expired_certificate(ca: trustme.CA, ca_file: str) -> None:
-    context = server_context(
-        ca, not_before=NOW - dt.timedelta(days=30), not_after=NOW - dt.timedelta(days=1)
+def test_expired_certificate(pki: Pki) -> None:
+    context = leaf_context(
+        pki.ca, not_before=NOW - dt.timedelta(days=30), not_after=NOW - dt.timedelta(days=1)
     )
-    run = run_against(context, TLS_CA_FILE=ca_file)
+    run = run_against(context, TLS_CA_FILE=pki.ca_file)
     assert (run.code, run.doc["failed_step"], run.doc["failure_kind"]) == (2, "tls", "tls_expired")
     assert run.doc["reason"] == "server certificate not trusted: certificate has expired"
 
 
-def test_certificate_expiring_soon_is_a_warning(ca: trustme.CA, ca_file: str) -> None:
-    context = server_context(ca, not_before=NOW - dt.timedelta(days=1), not_after=NOW + dt.timedelta(days=5))
-    run = run_against(context, TLS_CA_FILE=ca_file)
+def test_certificate_expiring_soon_is_a_warning(pki: Pki) -> None:
+    context = leaf_context(pki.ca, not_before=NOW - dt.timedelta(days=1), not_after=NOW + dt.timedelta(days=5))
+    run = run_against(context, TLS_CA_FILE=pki.ca_file)
     assert run.code == 1
     assert run.doc["verdict"] == "WARNING"
     assert run.doc["warnings"] == [f"certificate expires in {run.doc['tls']['cert_days_left']:.1f} days"]
     assert 4 < run.doc["tls"]["cert_days_left"] <= 5
     with OcppLibCsms(ssl_context=context) as csms:
-        line = probe_in_process([], {"WS_URL": csms.url(), "TLS_CA_FILE": ca_file}).stdout
+        line = probe_in_process([], {"WS_URL": csms.url(), "TLS_CA_FILE": pki.ca_file}).stdout
     assert line.startswith("OCPP WARNING - certificate expires in ")
     assert " days - ocpp1.6 BootNotification Accepted, Heartbeat RTT " in line
     # WARN_CERT_DAYS (14 by default) is the warn field, in range syntax: warn below 14.
@@ -107,8 +80,8 @@ def test_certificate_expiring_soon_is_a_warning(ca: trustme.CA, ca_file: str) ->
     assert 4 < days <= 5
 
 
-def test_insecure_skips_verification_and_says_so(ca: trustme.CA) -> None:
-    context = server_context(ca, "csms.example.org")
+def test_insecure_skips_verification_and_says_so(pki: Pki) -> None:
+    context = leaf_context(pki.ca, "csms.example.org")
     run = run_against(context, TLS_INSECURE="1")
     assert run.code == 0
     assert run.doc["tls"]["verified"] is False
@@ -123,7 +96,7 @@ def client_ca() -> trustme.CA:
 
 
 def test_client_certificate_required_and_given(
-    ca: trustme.CA, ca_file: str, client_ca: trustme.CA, tmp_path: Path
+    pki: Pki, client_ca: trustme.CA, tmp_path: Path
 ) -> None:
     leaf = client_ca.issue_cert("CP-1")
     cert, key = tmp_path / "cp.pem", tmp_path / "cp.key"
@@ -132,8 +105,8 @@ def test_client_certificate_required_and_given(
             handle.write(blob.bytes())
     leaf.private_key_pem.write_to_path(str(key))
     run = run_against(
-        server_context(ca, client_ca=client_ca),
-        TLS_CA_FILE=ca_file,
+        leaf_context(pki.ca, client_ca=client_ca),
+        TLS_CA_FILE=pki.ca_file,
         TLS_CERT_FILE=str(cert),
         TLS_KEY_FILE=str(key),
     )
@@ -141,9 +114,9 @@ def test_client_certificate_required_and_given(
 
 
 def test_client_certificate_required_and_missing(
-    ca: trustme.CA, ca_file: str, client_ca: trustme.CA
+    pki: Pki, client_ca: trustme.CA
 ) -> None:
-    run = run_against(server_context(ca, client_ca=client_ca), TLS_CA_FILE=ca_file)
+    run = run_against(leaf_context(pki.ca, client_ca=client_ca), TLS_CA_FILE=pki.ca_file)
     assert run.code == 2
     # With TLS 1.3 the server's refusal arrives after the client's handshake is done.
     assert run.doc["failed_step"] in ("tls", "upgrade")
@@ -162,15 +135,15 @@ def test_client_certificate_required_and_missing(
 
 
 def test_key_that_does_not_match_certificate_is_unknown(
-    ca: trustme.CA, ca_file: str, tmp_path: Path
+    pki: Pki, tmp_path: Path
 ) -> None:
-    one, other = ca.issue_cert("a"), ca.issue_cert("b")
+    one, other = pki.ca.issue_cert("a"), pki.ca.issue_cert("b")
     cert, key = tmp_path / "a.pem", tmp_path / "b.key"
     one.cert_chain_pems[0].write_to_path(str(cert))
     other.private_key_pem.write_to_path(str(key))
     run = probe_in_process(
         ["--json"],
-        {"WS_URL": "wss://127.0.0.1:1/ocpp/CP1", "TLS_CA_FILE": ca_file,
+        {"WS_URL": "wss://127.0.0.1:1/ocpp/CP1", "TLS_CA_FILE": pki.ca_file,
          "TLS_CERT_FILE": str(cert), "TLS_KEY_FILE": str(key)},
     )
     assert run.code == 3

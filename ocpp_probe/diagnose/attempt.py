@@ -18,8 +18,9 @@ from ..connection import final_head, read_http_head, refusal_body
 from ..deadline import DeadlineExceeded
 from ..printable import quoted
 from ..result import Step, StepFailure
-from ..sockets import DeadlineSocket, DeadlineSSLSocket, describe_os_error
+from ..sockets import DeadlineSocket, describe_os_error
 from ..tls import describe_ssl_error
+from ..tls_socket import DeadlineSSLSocket
 from ..upgrade import (
     HttpHead,
     UpgradeRefused,

@@ -15,7 +15,8 @@ from ..deadline import Deadline
 from ..failures import FailureKind
 from ..result import Step, StepFailure
 from ..settings import CheckSettings
-from ..sockets import DeadlineSocket, DeadlineSSLSocket, describe_os_error
+from ..sockets import DeadlineSocket, describe_os_error
+from ..tls_socket import DeadlineSSLSocket
 from ..trace import Tracer
 from .facts import AddressProbe
 

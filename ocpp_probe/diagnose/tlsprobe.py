@@ -16,8 +16,9 @@ from typing import Any
 
 from ..result import StepFailure
 from ..settings import CheckSettings, ConfigError
-from ..sockets import DeadlineSocket, DeadlineSSLSocket
+from ..sockets import DeadlineSocket
 from ..tls import client_context
+from ..tls_socket import DeadlineSSLSocket
 from .dial import Dialer
 from .facts import CertInfo, TlsProbe, Verification
 

@@ -23,12 +23,16 @@ PHASES = (Step.RESOLVE, Step.CONNECT, Step.TLS, Step.UPGRADE, Step.BOOT, Step.HE
 
 @dataclass(frozen=True)
 class Sample:
+    """One Prometheus sample of a family."""
+
     labels: tuple[tuple[str, str], ...]
     value: float
 
 
 @dataclass(frozen=True)
 class Family:
+    """One Prometheus metric family with its samples."""
+
     name: str
     kind: str  # gauge, counter
     help: str

@@ -31,12 +31,16 @@ class ServeConfigError(Exception):
 
 @dataclass(frozen=True)
 class Target:
+    """One named target of serve mode and its check settings."""
+
     name: str
     settings: CheckSettings
 
 
 @dataclass(frozen=True)
 class ServeConfig:
+    """serve mode's configuration file, validated."""
+
     targets: dict[str, Target] = field(default_factory=dict)
     listen: str = DEFAULT_LISTEN
     max_concurrent: int = DEFAULT_MAX_CONCURRENT

@@ -45,6 +45,8 @@ class Job:
 
 @dataclass
 class _Flight:
+    """One check in progress that concurrent requests for the same target share."""
+
     failing: bool
     done: threading.Event = field(default_factory=threading.Event)
     record: Record | None = None

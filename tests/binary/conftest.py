@@ -15,11 +15,13 @@ import platform
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trustme
@@ -72,7 +74,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     deselected, visibly, when --binary-arch leaves amd64 out (e.g. on an arm64 runner)."""
     if "amd64" in selected_arches(config):
         return
-    keep, drop = [], []
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
         (drop if names & AMD64_ONLY_FIXTURES else keep).append(item)
@@ -134,8 +137,9 @@ class Run:
     stderr: str
     leftovers: list[str]
 
-    def json(self) -> dict:
-        return json.loads(self.stdout)
+    def json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = json.loads(self.stdout)
+        return doc
 
 
 def tmp_root_for(arch: str, base: Path) -> Path:
@@ -282,6 +286,25 @@ def send_signal(proc: subprocess.Popen, sig: int, group: bool) -> None:  # type:
         os.killpg(proc.pid, sig)
     else:
         proc.send_signal(sig)
+
+
+DEB_ARCH = {"amd64": "amd64", "arm64": "arm64", "armv7": "armhf"}
+
+
+@pytest.fixture(scope="session")
+def debs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The .deb of each architecture under test, built by build/deb.sh from dist/."""
+    out = tmp_path_factory.mktemp("debs")
+    made: dict[str, Path] = {}
+    for arch in selected_arches(request.config):
+        require_binary(arch)
+        subprocess.run(
+            ["bash", str(REPO / "build" / "deb.sh"), "--out", str(out), arch],
+            check=True,
+            env={**os.environ, "PYTHON": sys.executable},
+        )
+        (made[arch],) = out.glob(f"ocpp-probe_*_{DEB_ARCH[arch]}.deb")
+    return made
 
 
 __all__ = [

@@ -12,13 +12,15 @@ from __future__ import annotations
 import glob
 import json
 import shutil
+import ssl
 import subprocess
 from pathlib import Path
 
 import pytest
+import trustme
 
 from .conftest import REPO, Run
-from .peers import TlsFront
+from .peers import DemoCsms, TlsFront
 
 
 @pytest.fixture(scope="session")
@@ -82,12 +84,12 @@ exit $rc
     return Run(proc.returncode, proc.stdout, proc.stderr, leftovers)
 
 
-def test_bullseye_root_has_old_glibc_and_no_python(bullseye_root):
+def test_bullseye_root_has_old_glibc_and_no_python(bullseye_root: Path) -> None:
     assert glob.glob(str(bullseye_root / "lib/x86_64-linux-gnu/libc-2.31.so"))
     assert not glob.glob(str(bullseye_root / "usr/bin/python*"))
 
 
-def test_demo_in_bullseye(bullseye_root, amd64_binary, ca_file):
+def test_demo_in_bullseye(bullseye_root: Path, amd64_binary: Path, ca_file: Path) -> None:
     r = run_in_root(
         bullseye_root, amd64_binary, ["--demo"], {}, ca_file, "etc/ssl/certs/ca-certificates.crt"
     )
@@ -100,8 +102,8 @@ def test_demo_in_bullseye(bullseye_root, amd64_binary, ca_file):
     "trusted", [True, False], ids=["test-CA-in-store", "store-without-test-CA"]
 )
 def test_wss_trusted_through_bullseye_system_store(
-    bullseye_root, amd64_binary, demo_csms, server_context, ca, ca_file, trusted, tmp_path
-):
+    bullseye_root: Path, amd64_binary: Path, demo_csms: DemoCsms, server_context: ssl.SSLContext, ca: trustme.CA, ca_file: Path, trusted: bool, tmp_path: Path
+) -> None:
     if trusted:
         bundle = ca_file
     else:
@@ -131,8 +133,8 @@ def test_wss_trusted_through_bullseye_system_store(
     ids=["alpine", "rhel", "debian"],
 )
 def test_wss_in_empty_root_with_only_a_ca_bundle(
-    amd64_binary, demo_csms, server_context, ca_file, ca_path, tmp_path
-):
+    amd64_binary: Path, demo_csms: DemoCsms, server_context: ssl.SSLContext, ca_file: Path, ca_path: str, tmp_path: Path
+) -> None:
     root = tmp_path / "root"
     root.mkdir()
     with TlsFront(server_context, demo_csms.address) as front:
@@ -151,7 +153,7 @@ def test_wss_in_empty_root_with_only_a_ca_bundle(
     assert r.leftovers == []
 
 
-def test_glibc_report(amd64_binary):
+def test_glibc_report(amd64_binary: Path) -> None:
     """The shipped binary is static (no ELF interpreter); everything inside needs at
     most the glibc that staticx bundles with it."""
     headers = subprocess.run(
@@ -169,6 +171,9 @@ def test_glibc_report(amd64_binary):
     doc = json.loads(out)
     print(json.dumps({k: v for k, v in doc.items() if k != "per_file"}))
     assert doc["staticx_wrapped"] is True
-    version = lambda s: tuple(int(x) for x in s.split("_", 1)[1].split("."))  # noqa: E731
+
+    def version(text: str) -> tuple[int, ...]:
+        return tuple(int(x) for x in text.split("_", 1)[1].split("."))
+
     assert version(doc["max_glibc_needed_by_bundled_files"]) <= version(doc["bundled_glibc"])
     assert "libpython3.11.so.1.0" in doc["per_file"]

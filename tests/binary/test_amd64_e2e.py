@@ -7,18 +7,20 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 import subprocess
 import sys
 from contextlib import ExitStack
-from typing import Callable, Optional
+from pathlib import Path
+from typing import Any, Callable, Optional
 
 import pytest
 
-from .conftest import REPO
-from .peers import HttpRefuser, SilentServer, TlsFront, free_port
+from .conftest import REPO, BinaryRunner
+from .peers import DemoCsms, HttpRefuser, SilentServer, TlsFront, free_port
 
 # name -> (exit code, verdict, failed step, reason predicate)
-Case = tuple[int, str, Optional[str], Callable[[Optional[str]], bool]]
+Case = tuple[int, str, Optional[str], Callable[[Any], bool]]  # the predicate gets doc["reason"]
 
 CASES: dict[str, Case] = {
     "accepted-1.6": (0, "OK", None, lambda r: r is None),
@@ -52,8 +54,8 @@ CASES: dict[str, Case] = {
 
 
 def setup_case(
-    name: str, stack: ExitStack, demo, server_context, ca_file, empty_ca
-) -> tuple[list[str], dict[str, str]]:  # type: ignore[no-untyped-def]
+    name: str, stack: ExitStack, demo: DemoCsms, server_context: ssl.SSLContext, ca_file: Path, empty_ca: Path
+) -> tuple[list[str], dict[str, str]]:
     args = ["--json"]
     # An empty system store for the untrusted case, so the host's own CA bundle plays no part.
     env: dict[str, str] = {}
@@ -81,7 +83,7 @@ def setup_case(
     return args, env
 
 
-def source_run(args: list[str], env: dict[str, str], tmp: str) -> tuple[int, dict]:
+def source_run(args: list[str], env: dict[str, str], tmp: str) -> tuple[int, dict[str, Any]]:
     full = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": tmp,
@@ -101,7 +103,7 @@ def source_run(args: list[str], env: dict[str, str], tmp: str) -> tuple[int, dic
 
 
 @pytest.fixture
-def empty_ca(tmp_path):  # type: ignore[no-untyped-def]
+def empty_ca(tmp_path: Path) -> Path:
     import trustme
 
     path = tmp_path / "unrelated-ca.pem"
@@ -111,8 +113,8 @@ def empty_ca(tmp_path):  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_binary_matches_source(
-    name, amd64_runner, demo_csms, server_context, ca_file, empty_ca, tmp_path
-):
+    name: str, amd64_runner: BinaryRunner, demo_csms: DemoCsms, server_context: ssl.SSLContext, ca_file: Path, empty_ca: Path, tmp_path: Path
+) -> None:
     code, verdict, step, reason_ok = CASES[name]
     with ExitStack() as stack:
         args, env = setup_case(name, stack, demo_csms, server_context, ca_file, empty_ca)
@@ -134,7 +136,7 @@ def test_binary_matches_source(
     assert frozen.leftovers == []
 
 
-def test_text_line_matches_source(amd64_runner, demo_csms, tmp_path):
+def test_text_line_matches_source(amd64_runner: BinaryRunner, demo_csms: DemoCsms, tmp_path: Path) -> None:
     env = {"WS_URL": demo_csms.url("CP-TEXT")}
     frozen = amd64_runner.run([], env=env)
     full = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "LANG": "C", **env}
@@ -149,5 +151,8 @@ def test_text_line_matches_source(amd64_runner, demo_csms, tmp_path):
     head = "OCPP OK - ocpp1.6 BootNotification Accepted, Heartbeat RTT "
     assert frozen.stdout.startswith(head) and src.stdout.startswith(head)
     # Same perfdata labels in the same order (values are timings).
-    labels = lambda s: [p.split("=")[0] for p in s.split("|", 1)[1].split()]  # noqa: E731
+
+    def labels(line: str) -> list[str]:
+        return [p.split("=")[0] for p in line.split("|", 1)[1].split()]
+
     assert labels(frozen.stdout) == labels(src.stdout)

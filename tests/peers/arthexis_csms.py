@@ -13,15 +13,11 @@ import subprocess
 import tempfile
 import time
 
+from ..support.net import free_port
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 PYTHON = os.environ.get("ARTHEXIS_PYTHON", os.path.join(HERE, ".arthexis-venv", "bin", "python"))
 ENROLLMENT_TOKEN = "enrollment-token-for-tests"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class ArthexisCsms:
@@ -30,7 +26,7 @@ class ArthexisCsms:
             raise RuntimeError(
                 f"no arthexis venv at {PYTHON}: run bash tests/peers/arthexis_setup.sh"
             )
-        self.port = _free_port()
+        self.port = free_port()
         self._data = tempfile.TemporaryDirectory(prefix="arthexis-")
         self._process: subprocess.Popen[bytes] | None = None
         self.log = os.path.join(self._data.name, "daphne.log")

@@ -23,6 +23,7 @@ from ocpp.exceptions import SecurityError
 from ocpp.routing import on
 from websockets.asyncio.server import serve
 from websockets.frames import Opcode
+from websockets.typing import Subprotocol
 
 _SUBPROTOCOLS = {"1.6": "ocpp1.6", "2.0.1": "ocpp2.0.1", "2.1": "ocpp2.1"}
 _PACKAGES = {"1.6": "ocpp.v16", "2.0.1": "ocpp.v201", "2.1": "ocpp.v21"}
@@ -43,7 +44,7 @@ class Seen:
     authorizations: list[str | None] = field(default_factory=list)
     actions: list[str] = field(default_factory=list)
     call_first_errors: list[str] = field(default_factory=list)  # CALLERROR codes the probe sent
-    boot_payloads: list[dict] = field(default_factory=list)
+    boot_payloads: list[dict[str, Any]] = field(default_factory=list)
     boot_at: list[float] = field(default_factory=list)  # time.monotonic() of each boot
     calls_answered: list[str] = field(default_factory=list)  # errors to mid-session CALLs
     closes: list[int | None] = field(default_factory=list)  # close codes per connection
@@ -55,7 +56,7 @@ def _charge_point_class(version: str, owner: OcppLibCsms) -> type:
     call = importlib.import_module(_PACKAGES[version] + ".call")
 
     class ChargePoint(package.ChargePoint):  # type: ignore[name-defined, misc]
-        @on("BootNotification")
+        @on("BootNotification")  # type: ignore[untyped-decorator]  # ocpp ships no type hints
         async def on_boot(self, **payload: Any) -> Any:
             owner.seen.actions.append("BootNotification")
             owner.seen.boot_payloads.append(payload)
@@ -69,7 +70,7 @@ def _charge_point_class(version: str, owner: OcppLibCsms) -> type:
                 current_time=owner.now(), interval=owner.interval, status=status
             )
 
-        @on("Heartbeat")
+        @on("Heartbeat")  # type: ignore[untyped-decorator]  # ocpp ships no type hints
         async def on_heartbeat(self) -> Any:
             owner.seen.actions.append("Heartbeat")
             if owner.require_boot and not self.booted:
@@ -234,7 +235,7 @@ class OcppLibCsms:
             self._handle,
             "127.0.0.1",
             self.port,
-            subprotocols=[_SUBPROTOCOLS[self.version]],
+            subprotocols=[Subprotocol(_SUBPROTOCOLS[self.version])],
             process_request=self._check_auth,
             ssl=self.ssl_context,
         )

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 from hypothesis import strategies as st
 
-from .peers.scenario_server import OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_TEXT, Peer
+from ..peers.scenario_server import OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_TEXT, Peer
 
 NOW = "2026-01-01T00:00:00Z"
 

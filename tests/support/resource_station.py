@@ -1,6 +1,6 @@
 """Child process of the station resource test: one long session with many reconnects.
 
-Run as `python -m tests.resource_station '<json>'` with {"url": ..., "checks": N,
+Run as `python -m tests.support.resource_station '<json>'` with {"url": ..., "checks": N,
 "warm_up": W, "marks": M}. Holds a connection to the CSMS at ``url`` (which closes it
 every few Heartbeats), and prints one JSON object per mark with the process's open
 file descriptors, RSS, threads and the session's counts. Each mark is taken right

@@ -8,6 +8,8 @@ import socket
 import socketserver
 import threading
 
+from ..support.net import read_head
+
 
 class ConnectProxy:
     def __init__(self, credentials: str | None = None) -> None:
@@ -18,12 +20,9 @@ class ConnectProxy:
         class Handler(socketserver.BaseRequestHandler):
             def handle(self) -> None:
                 client: socket.socket = self.request
-                head = b""
-                while b"\r\n\r\n" not in head:
-                    chunk = client.recv(1024)
-                    if not chunk:
-                        return
-                    head += chunk
+                head = read_head(client)
+                if not head:
+                    return
                 lines = head.split(b"\r\n\r\n", 1)[0].decode().split("\r\n")
                 owner.requests.append(lines[0])
                 if owner.credentials is not None:

@@ -1,6 +1,6 @@
-"""docs/result.schema.json, applied to every JSON document the test suite sees.
+"""docs/result.schema.json and docs/diagnose.schema.json, applied to every JSON document the test suite sees.
 
-conftest's Run (every command-line run, in-process or a child process) and the other
+tests/support/runs.py's Run (every command-line run, in-process or a child process) and the other
 places that parse the probe's JSON call ``validated``, so a key the schema does not
 declare, a missing one or a wrong type fails the test that produced it.
 """
@@ -14,9 +14,10 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-DOCS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs")
-SCHEMA_PATH = os.path.join(DOCS, "result.schema.json")
-DIAGNOSE_SCHEMA_PATH = os.path.join(DOCS, "diagnose.schema.json")
+from .paths import ROOT
+
+SCHEMA_PATH = os.path.join(ROOT, "docs", "result.schema.json")
+DIAGNOSE_SCHEMA_PATH = os.path.join(ROOT, "docs", "diagnose.schema.json")
 
 
 @lru_cache(maxsize=2)

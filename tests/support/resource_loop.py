@@ -1,6 +1,6 @@
 """Child process of the resource test: many checks in one process, measured as it goes.
 
-Run as `python -m tests.resource_loop '<json>'` with {"cases": [[env, exit code], ...],
+Run as `python -m tests.support.resource_loop '<json>'` with {"cases": [[env, exit code], ...],
 "checks": N, "warm_up": W, "marks": M}. Prints one JSON object per mark with the
 process's open file descriptors, RSS and thread count; exits 1 if a check ends with
 an exit code other than its case's.
@@ -35,19 +35,19 @@ def _threads_after_settling() -> list[str]:
     return [thread.name for thread in threading.enumerate() if thread is not threading.main_thread()]
 
 
-def _run(cases: list[list[object]], start: int, count: int) -> None:
+def _run(cases: list[tuple[dict[str, str], int]], start: int, count: int) -> None:
     for index in range(start, start + count):
         env, expected = cases[index % len(cases)]
         out = io.StringIO()
-        code = main([], environ=dict(env), stdout=out, stderr=io.StringIO())  # type: ignore[arg-type]
+        code = main([], environ=dict(env), stdout=out, stderr=io.StringIO())
         if code != expected:
             print(json.dumps({"error": f"check {index}: exit {code}, expected {expected}: {out.getvalue()}"}))
             sys.exit(1)
 
 
 def loop(config: dict[str, object]) -> None:
-    cases = config["cases"]
-    assert isinstance(cases, list)
+    assert isinstance(config["cases"], list)
+    cases = [(dict(env), int(code)) for env, code in config["cases"]]
     checks, warm_up, marks = (int(str(config[name])) for name in ("checks", "warm_up", "marks"))
     _run(cases, 0, warm_up)
     done = warm_up

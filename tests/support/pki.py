@@ -1,27 +1,39 @@
-"""Shared pieces of the hostile-server tests: certificates, TLS contexts, timing."""
+"""Certificates for the TLS tests: one CA per session, a client certificate, server contexts."""
 
 from __future__ import annotations
 
 import datetime
 import os
 import ssl
-import time
 import warnings
 from dataclasses import dataclass
-from typing import Any
 
 import trustme
 
-from .conftest import Run, probe_in_process
 
-NOW = "2026-01-01T00:00:00Z"
-BOOT_OK: dict[str, Any] = {"status": "Accepted", "currentTime": NOW, "interval": 300}
-HEARTBEAT_OK: dict[str, Any] = {"currentTime": NOW}
+def leaf_context(
+    ca: trustme.CA,
+    *names: str,
+    not_before: datetime.datetime | None = None,
+    not_after: datetime.datetime | None = None,
+    client_ca: trustme.CA | None = None,
+) -> ssl.SSLContext:
+    """A server context with a certificate ``ca`` issues for ``names`` (127.0.0.1 by default).
+
+    With ``client_ca`` the server requires a client certificate that CA issued.
+    """
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    cert = ca.issue_cert(*(names or ("127.0.0.1",)), not_before=not_before, not_after=not_after)
+    cert.configure_cert(context)
+    if client_ca is not None:
+        client_ca.configure_trust(context)
+        context.verify_mode = ssl.CERT_REQUIRED
+    return context
 
 
 @dataclass
 class Pki:
-    """Certificates for every TLS row, written once per test session."""
+    """A CA the probe is told to trust, and a client certificate it issued (one per session)."""
 
     dir: str
     ca: trustme.CA
@@ -36,30 +48,26 @@ class Pki:
         require_client_cert: bool = False,
         tls_versions: tuple[ssl.TLSVersion, ssl.TLSVersion] | None = None,
     ) -> ssl.SSLContext:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         day = datetime.timedelta(days=1)
         now = datetime.datetime.now(datetime.timezone.utc)
         if flavour == "good":
-            self.ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+            context = leaf_context(self.ca, "127.0.0.1", "localhost")
         elif flavour == "self-signed":
             # A CA certificate presented as the server's own: signed by itself.
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             self_signed = trustme.CA()
             path = os.path.join(self.dir, "selfsigned.pem")
             with open(path, "wb") as handle:
                 handle.write(self_signed.cert_pem.bytes() + self_signed.private_key_pem.bytes())
             context.load_cert_chain(path)
         elif flavour == "untrusted-ca":
-            trustme.CA().issue_cert("127.0.0.1").configure_cert(context)
+            context = leaf_context(trustme.CA())
         elif flavour == "wrong-host":
-            self.ca.issue_cert("csms.example.com").configure_cert(context)
+            context = leaf_context(self.ca, "csms.example.com")
         elif flavour == "expired":
-            self.ca.issue_cert(
-                "127.0.0.1", not_before=now - 30 * day, not_after=now - day
-            ).configure_cert(context)
+            context = leaf_context(self.ca, not_before=now - 30 * day, not_after=now - day)
         elif flavour == "not-yet-valid":
-            self.ca.issue_cert(
-                "127.0.0.1", not_before=now + day, not_after=now + 30 * day
-            ).configure_cert(context)
+            context = leaf_context(self.ca, not_before=now + day, not_after=now + 30 * day)
         else:
             raise ValueError(flavour)
         if require_client_cert:
@@ -85,15 +93,3 @@ def make_pki(directory: str) -> Pki:
     other_key = os.path.join(directory, "other.key")
     ca.issue_cert("other").private_key_pem.write_to_path(other_key)
     return Pki(directory, ca, ca_file, client_cert, client_key, other_key)
-
-
-@dataclass
-class Timed:
-    run: Run
-    elapsed_s: float
-
-
-def timed_probe(argv: list[str], env: dict[str, str]) -> Timed:
-    start = time.monotonic()
-    run = probe_in_process(argv, env)
-    return Timed(run, time.monotonic() - start)

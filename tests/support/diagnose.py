@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from typing import Any, Callable
 
-from .conftest import Run, probe_in_process
-from .peers.scenario_server import Peer
+from ..peers.scenario_server import Peer
+from .runs import Run, probe_in_process
 
 
 def diagnose(env: dict[str, str], *flags: str) -> Run:

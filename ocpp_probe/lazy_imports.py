@@ -1,0 +1,43 @@
+"""Standard-library modules the command line (probe.py, and so the binary) loads
+only when something first uses them.
+
+`dataclasses` imports `inspect` (with `ast`, `dis`, `tokenize`, `linecache`: about
+10 ms) and `copy`, and orjson imports `dataclasses`, but nothing on the probe's
+path uses them: `inspect.signature` only runs for a dataclass without a docstring
+(every dataclass in ocpp_probe has one), `copy` only in `dataclasses.asdict` and
+`replace`. `ssl` (with OpenSSL) is only used by a wss:// check: its `import ssl`
+statements cost nothing until a TLS context is made. Each stands in sys.modules as
+a placeholder module until its first attribute is read; then the real module is
+imported and the placeholder takes over its namespace, so code that imported the
+placeholder keeps working.
+(importlib.util.LazyLoader does not help here: the `import inspect` statement
+itself reads `__spec__`, which makes LazyLoader load the module at once.)
+
+Only the command-line entry calls defer(); importing ocpp_probe as a library
+changes nothing in sys.modules. bench/bench.py --imports shows the effect.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from types import ModuleType
+
+DEFERRED = ("inspect", "copy", "ssl")
+
+
+class _Placeholder(ModuleType):
+    def __getattr__(self, attr: str) -> object:
+        # Only reached for names not yet in the namespace, i.e. before the load.
+        name = self.__name__
+        if sys.modules.get(name) is self:
+            del sys.modules[name]
+        real = importlib.import_module(name)
+        self.__dict__.update(real.__dict__)
+        return getattr(real, attr)
+
+
+def defer(names: tuple[str, ...] = DEFERRED) -> None:
+    for name in names:
+        if name not in sys.modules:
+            sys.modules[name] = _Placeholder(name)

@@ -1,0 +1,93 @@
+"""The command line's shortcuts give what the full parser gives."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import ocpp_probe
+from ocpp_probe.cli import build_parser, no_arguments
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_no_arguments_equals_the_parsers_defaults() -> None:
+    assert vars(no_arguments()) == vars(build_parser().parse_args([]))
+
+
+def test_version_without_the_check_or_argparse() -> None:
+    code = (
+        "import runpy, sys; sys.argv = ['probe.py', '--version']\n"
+        "try:\n    runpy.run_path('probe.py', run_name='__main__')\n"
+        "except SystemExit as exc:\n    assert exc.code == 0, exc.code\n"
+        "bad = sorted({'argparse', 'ocpp_probe.check', 'ssl', 'socket'} & set(sys.modules))\n"
+        "print('loaded:', bad)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout
+    assert out == f"ocpp-probe {ocpp_probe.__version__}\nloaded: []\n"
+
+
+def test_placeholders_load_on_first_use() -> None:
+    """inspect and copy are placeholders until first used, and work as usual then."""
+    code = (
+        "from ocpp_probe.lazy_imports import defer; defer()\n"
+        "import inspect, copy\n"
+        "print(type(inspect).__name__, type(copy).__name__)\n"
+        "print(inspect.signature(lambda a, b=1: None), copy.copy([1]))\n"
+        "from inspect import isclass; print(isclass(int))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout
+    assert out == "_Placeholder _Placeholder\n(a, b=1) [1]\nTrue\n"
+
+
+def test_ws_check_loads_neither_ssl_nor_openssl_nor_inspect() -> None:
+    """A ws:// check through probe.py never imports ssl or hashlib's OpenSSL part
+    (ssl stays a placeholder; wss:// checks load it on first use, tests/binary), nor
+    inspect, nor argparse (no arguments: the settings come from the environment)."""
+    from ocpp_probe.demo import DemoCsms
+
+    code = (
+        "import runpy, sys; sys.argv = ['probe.py']\n"
+        "try:\n    runpy.run_path('probe.py', run_name='__main__')\n"
+        "except SystemExit as exc:\n    assert exc.code == 0, exc.code\n"
+        "print(type(sys.modules['ssl']).__name__, type(sys.modules['inspect']).__name__,"
+        " '_ssl' in sys.modules, '_hashlib' in sys.modules, 'argparse' in sys.modules)"
+    )
+    with DemoCsms() as csms:
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"WS_URL": csms.url("CP-LAZY"), "PATH": "/usr/bin:/bin"},
+        ).stdout
+    assert out.startswith("OCPP OK - ")
+    assert out.endswith("\n_Placeholder _Placeholder False False False\n")
+
+
+def test_every_dataclass_of_a_check_has_a_docstring() -> None:
+    """dataclasses calls inspect.signature for a class without one, which would load
+    inspect (lazy_imports.py) on every start. serve and diagnose are commands of their
+    own (a long-running server, an interactive report), where that does not matter."""
+    import dataclasses
+    import importlib
+    import pkgutil
+
+    import ocpp_probe as package
+
+    docless = []
+    for info in pkgutil.walk_packages(package.__path__, "ocpp_probe."):
+        if info.name.startswith(("ocpp_probe.serve", "ocpp_probe.diagnose")):
+            continue
+        module = importlib.import_module(info.name)
+        for name, obj in vars(module).items():
+            if isinstance(obj, type) and obj.__module__ == info.name and dataclasses.is_dataclass(obj):
+                if "__doc__" not in obj.__dict__ or obj.__doc__ is None or obj.__doc__.startswith(name + "("):
+                    docless.append(f"{info.name}.{name}")
+    assert docless == []
