@@ -11,7 +11,7 @@ from __future__ import annotations
 import ssl
 import time
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ..result import StepFailure
@@ -49,11 +49,16 @@ def _name(parts: Any) -> str:
     return ", ".join(pieces)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
 def _when(text: Any) -> tuple[str | None, float | None]:
     if not isinstance(text, str):
         return None, None
     epoch = float(ssl.cert_time_to_seconds(text))
-    shown = datetime.fromtimestamp(epoch, timezone.utc).isoformat().replace("+00:00", "Z")
+    # Not datetime.fromtimestamp: with a 32-bit time_t (armv7) it overflows for dates
+    # after 2038, and certificates valid for decades are common.
+    shown = (_EPOCH + timedelta(seconds=epoch)).isoformat().replace("+00:00", "Z")
     return shown, epoch
 
 
