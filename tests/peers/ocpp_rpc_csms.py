@@ -31,6 +31,7 @@ class OcppRpcCsms:
         self._process: subprocess.Popen[str] | None = None
         self._listening = threading.Event()
         self._lock = threading.Lock()
+        self._reader: threading.Thread | None = None
 
     def url(self, identity: str = "CP-1") -> str:
         return f"ws://127.0.0.1:{self.port}/ocpp/{identity}"
@@ -60,7 +61,8 @@ class OcppRpcCsms:
             text=True,
             cwd=PEER_DIR,
         )
-        threading.Thread(target=self._read, daemon=True).start()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
         if not self._listening.wait(15):
             self.__exit__()
             raise RuntimeError("ocpp-rpc peer did not start listening")
@@ -76,3 +78,7 @@ class OcppRpcCsms:
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait()
+        # The events the peer printed last are read by the reader thread: wait for it
+        # to reach end of file, or a test may count them before they are all in.
+        if self._reader is not None:
+            self._reader.join(5)
