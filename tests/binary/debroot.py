@@ -16,7 +16,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from .conftest import DEB_ARCH, REPO
+from ..support.binaries import DEB_ARCH, REPO
 
 _MOUNT_AND_RUN = r"""
 set -e
@@ -27,7 +27,7 @@ mount -t proc proc "$m/proc"
 mount --rbind /dev "$m/dev"
 mount --rbind /sys "$m/sys"   # bullseye's systemd-analyze wants its cgroup
 # /run and /tmp are tmpfs on a device. On a 64-bit host, qemu-arm cannot list
-# ext4 directories for a 32-bit program (see tests/binary/conftest.tmp_root_for).
+# ext4 directories for a 32-bit program (see tests/support/binaries.tmp_root_for).
 mount -t tmpfs tmpfs "$m/run"
 mount -t tmpfs tmpfs "$m/tmp"
 if [ -d "$top/in" ]; then cp -a "$top/in/." "$m/tmp/"; fi

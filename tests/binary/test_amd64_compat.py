@@ -19,8 +19,10 @@ from pathlib import Path
 import pytest
 import trustme
 
-from .conftest import REPO, Run
-from .peers import DemoCsms, TlsFront
+from ocpp_probe.demo import DemoCsms
+
+from ..peers.loopback import TlsFront
+from ..support.binaries import REPO, BinaryRun
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +39,7 @@ def bullseye_root() -> Path:
 
 def run_in_root(
     root: Path, binary: Path, args: list[str], env: dict[str, str], ca_bundle: Path, ca_path: str
-) -> Run:
+) -> BinaryRun:
     """Run the binary chrooted in ``root`` with ``ca_bundle`` mounted at ``ca_path``,
     in a private mount namespace (the mounts vanish with it)."""
     script = r"""
@@ -81,7 +83,7 @@ exit $rc
     left_line = [ln for ln in proc.stderr.splitlines() if ln.startswith("LEFTOVERS:")]
     assert left_line, proc.stderr
     leftovers = left_line[-1][len("LEFTOVERS:") :].split()
-    return Run(proc.returncode, proc.stdout, proc.stderr, leftovers)
+    return BinaryRun(proc.returncode, proc.stdout, proc.stderr, leftovers)
 
 
 def test_bullseye_root_has_old_glibc_and_no_python(bullseye_root: Path) -> None:

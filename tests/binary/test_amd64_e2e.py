@@ -16,8 +16,11 @@ from typing import Any, Callable, Optional
 
 import pytest
 
-from .conftest import REPO, BinaryRunner
-from .peers import DemoCsms, HttpRefuser, SilentServer, TlsFront, free_port
+from ocpp_probe.demo import DemoCsms
+
+from ..peers.loopback import HttpRefuser, SilentServer, TlsFront
+from ..support.binaries import REPO, BinaryRunner
+from ..support.net import free_port
 
 # name -> (exit code, verdict, failed step, reason predicate)
 Case = tuple[int, str, Optional[str], Callable[[Any], bool]]  # the predicate gets doc["reason"]

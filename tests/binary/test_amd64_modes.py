@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import time
 import urllib.error
 import urllib.request
@@ -17,7 +16,8 @@ from pathlib import Path
 from prometheus_client.parser import text_string_to_metric_families
 
 from ..peers.kuma_receiver import KumaReceiver
-from .conftest import BinaryRunner, wait_for
+from ..support.binaries import BinaryRunner, poll_until
+from ..support.net import free_port
 
 TOKEN = "T0KEN-abc123"
 
@@ -55,12 +55,6 @@ def test_binary_writes_prometheus_textfile(amd64_runner: BinaryRunner, demo_csms
     assert run.leftovers == []
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _get(url: str) -> tuple[int, str]:
     try:
         with urllib.request.urlopen(url, timeout=30) as answer:
@@ -72,7 +66,7 @@ def _get(url: str) -> tuple[int, str]:
 def test_binary_serves_probe_and_metrics(amd64_runner: BinaryRunner, demo_csms, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     config = tmp_path / "serve.toml"
     config.write_text(f'[targets.demo]\nws_url = "{demo_csms.url()}"\n')
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     proc, tmpdir = amd64_runner.start(["serve", "--config", str(config), "--listen", f"127.0.0.1:{port}"])
     try:
@@ -82,7 +76,7 @@ def test_binary_serves_probe_and_metrics(amd64_runner: BinaryRunner, demo_csms, 
             except OSError:
                 return False
 
-        assert wait_for(up, timeout=60), "serve mode did not start"
+        assert poll_until(up, timeout=60), "serve mode did not start"
         status, body = _get(f"{base}/probe?target=demo")
         assert status == 200
         assert json.loads(body)["verdict"] == "OK"

@@ -22,7 +22,7 @@ import pytest
 
 import ocpp_probe
 
-from .conftest import DEB_ARCH, REPO, require_binary, selected_arches
+from ..support.binaries import DEB_ARCH, REPO, require_binary, selected_arches
 from .debroot import DebRoot, pristine_root
 
 VERSION = f"{ocpp_probe.__version__}-1"

@@ -19,8 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from ocpp_probe.demo import DemoCsms
+
+from ..support.net import free_port
 from .debroot import DebRoot, pristine_root
-from .peers import DemoCsms, free_port
 
 DRIVER = r"""#!/bin/bash
 # Runs inside the booted container; every finding goes to /root/results.

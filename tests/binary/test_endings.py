@@ -19,8 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import BinaryRunner, wait_for
-from .peers import DemoCsms, SilentServer
+from ocpp_probe.demo import DemoCsms
+
+from ..peers.loopback import SilentServer
+from ..support.binaries import BinaryRunner, poll_until
 
 BUNDLE = "staticx-locked-"
 # Terminating signals a supervisor, a shell or a user sends; each one is forwarded.
@@ -57,7 +59,7 @@ def checking(runner: BinaryRunner, env: dict[str, str] | None = None) -> Iterato
         )
         try:
             assert silent.accepted.wait(120), "the binary never connected"
-            assert wait_for(lambda: bool(bundles(tmpdir)))
+            assert poll_until(lambda: bool(bundles(tmpdir)))
             kids = children(proc.pid)
             assert kids, "the loader has no child"
             yield proc, tmpdir, kids
@@ -105,7 +107,7 @@ def test_sigkill_no_orphan_and_next_start_cleans(runner: BinaryRunner, target: s
             proc.kill()
         out, _ = proc.communicate(timeout=120)
         assert proc.returncode == -signal.SIGKILL
-        assert wait_for(lambda: all(gone(k) for k in kids), timeout=30), "the probe outlived its loader"
+        assert poll_until(lambda: all(gone(k) for k in kids), timeout=30), "the probe outlived its loader"
         assert out == ""
         assert bundles(tmpdir) == stale
     env = runner.env(tmpdir, None)
@@ -165,7 +167,7 @@ def test_loop_stops_with_exit_0(
         ["--json", "--every", "10", "--output", str(report)], env={"WS_URL": demo_csms.url("CP-LOOP")}
     )
     try:
-        assert wait_for(report.exists, timeout=120), "no report from the loop"
+        assert poll_until(report.exists, timeout=120), "no report from the loop"
         if target == "group":
             os.killpg(proc.pid, signum)
         else:
@@ -204,7 +206,7 @@ def test_serve_stops_with_exit_0(
             return False
 
     try:
-        assert wait_for(answers, timeout=120), "serve mode never answered"
+        assert poll_until(answers, timeout=120), "serve mode never answered"
         if target == "group":
             os.killpg(proc.pid, signum)
         else:

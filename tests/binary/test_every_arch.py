@@ -9,9 +9,11 @@ import ssl
 from pathlib import Path
 
 import ocpp_probe
+from ocpp_probe.demo import DemoCsms
 
-from .conftest import BinaryRunner
-from .peers import DemoCsms, TlsFront, free_port
+from ..peers.loopback import TlsFront
+from ..support.binaries import BinaryRunner
+from ..support.net import free_port
 
 
 def test_version(runner: BinaryRunner) -> None:

@@ -6,8 +6,9 @@ otherwise fill /tmp. Signals, SIGKILL and crashes: test_endings.py.
 
 from __future__ import annotations
 
-from .conftest import BinaryRunner
-from .peers import SilentServer, free_port
+from ..peers.loopback import SilentServer
+from ..support.binaries import BinaryRunner
+from ..support.net import free_port
 
 
 def test_nothing_left_after_success(runner: BinaryRunner) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import BinaryRunner
+from ..support.binaries import BinaryRunner
 
 
 @pytest.fixture

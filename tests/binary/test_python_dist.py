@@ -20,7 +20,7 @@ import pytest
 
 import ocpp_probe
 
-from .conftest import IN_CI, REPO
+from ..support.binaries import IN_CI, REPO
 
 VERSION = ocpp_probe.__version__
 WHEEL = f"ocpp_probe-{VERSION}-py3-none-any.whl"

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from .conftest import REPO
+from ..support.binaries import REPO
 
 WORKFLOW = REPO / ".github" / "workflows" / "release.yml"
 # Commands a step may run besides build/ scripts: installing tools, running the

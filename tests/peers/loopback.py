@@ -1,5 +1,6 @@
-"""Loopback peers for the binary tests: the probe's demo CSMS served by the test
-process, a TLS front for it, a server that never answers, and an HTTP refuser.
+"""Loopback peers for the binary tests: a TLS front for the probe's demo CSMS
+(ocpp_probe.demo, served by the test process), a server that never answers, and an
+HTTP refuser.
 
 The binaries under test are separate processes (native or under QEMU) that reach
 these peers over 127.0.0.1, exactly as they would reach a real CSMS.
@@ -11,16 +12,7 @@ import socket
 import ssl
 import threading
 
-from ocpp_probe.demo import DemoCsms
-
-__all__ = ["DemoCsms", "HttpRefuser", "SilentServer", "TlsFront", "free_port"]
-
-
-def free_port() -> int:
-    """A loopback port with nothing listening on it (for connection-refused cases)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+__all__ = ["HttpRefuser", "SilentServer", "TlsFront"]
 
 
 class _Acceptor:
