@@ -12,17 +12,16 @@ from __future__ import annotations
 import glob
 import json
 import shutil
-import ssl
 import subprocess
 from pathlib import Path
 
 import pytest
-import trustme
 
 from ocpp_probe.demo import DemoCsms
 
 from ..peers.loopback import TlsFront
 from ..support.binaries import REPO, BinaryRun
+from ..support.pki import Pki
 
 
 @pytest.fixture(scope="session")
@@ -91,9 +90,9 @@ def test_bullseye_root_has_old_glibc_and_no_python(bullseye_root: Path) -> None:
     assert not glob.glob(str(bullseye_root / "usr/bin/python*"))
 
 
-def test_demo_in_bullseye(bullseye_root: Path, amd64_binary: Path, ca_file: Path) -> None:
+def test_demo_in_bullseye(bullseye_root: Path, amd64_binary: Path, pki: Pki) -> None:
     r = run_in_root(
-        bullseye_root, amd64_binary, ["--demo"], {}, ca_file, "etc/ssl/certs/ca-certificates.crt"
+        bullseye_root, amd64_binary, ["--demo"], {}, Path(pki.ca_file), "etc/ssl/certs/ca-certificates.crt"
     )
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("OCPP OK - ocpp1.6 BootNotification Accepted")
@@ -104,14 +103,14 @@ def test_demo_in_bullseye(bullseye_root: Path, amd64_binary: Path, ca_file: Path
     "trusted", [True, False], ids=["test-CA-in-store", "store-without-test-CA"]
 )
 def test_wss_trusted_through_bullseye_system_store(
-    bullseye_root: Path, amd64_binary: Path, demo_csms: DemoCsms, server_context: ssl.SSLContext, ca: trustme.CA, ca_file: Path, trusted: bool, tmp_path: Path
+    bullseye_root: Path, amd64_binary: Path, demo_csms: DemoCsms, pki: Pki, trusted: bool, tmp_path: Path
 ) -> None:
     if trusted:
-        bundle = ca_file
+        bundle = Path(pki.ca_file)
     else:
         bundle = tmp_path / "store.pem"  # the root's real Debian store, which lacks the test CA
         shutil.copy(bullseye_root / "usr/share/ca-certificates/mozilla/ISRG_Root_X1.crt", bundle)
-    with TlsFront(server_context, demo_csms.address) as front:
+    with TlsFront(pki.server_context(), demo_csms.address) as front:
         r = run_in_root(
             bullseye_root,
             amd64_binary,
@@ -135,17 +134,17 @@ def test_wss_trusted_through_bullseye_system_store(
     ids=["alpine", "rhel", "debian"],
 )
 def test_wss_in_empty_root_with_only_a_ca_bundle(
-    amd64_binary: Path, demo_csms: DemoCsms, server_context: ssl.SSLContext, ca_file: Path, ca_path: str, tmp_path: Path
+    amd64_binary: Path, demo_csms: DemoCsms, pki: Pki, ca_path: str, tmp_path: Path
 ) -> None:
     root = tmp_path / "root"
     root.mkdir()
-    with TlsFront(server_context, demo_csms.address) as front:
+    with TlsFront(pki.server_context(), demo_csms.address) as front:
         r = run_in_root(
             root,
             amd64_binary,
             ["--json"],
             {"WS_URL": front.url(host="127.0.0.1")},
-            ca_file,
+            Path(pki.ca_file),
             ca_path,
         )
     doc = json.loads(r.stdout)

@@ -21,6 +21,7 @@ from ocpp_probe.demo import DemoCsms
 from ..peers.loopback import HttpRefuser, SilentServer, TlsFront
 from ..support.binaries import REPO, BinaryRunner
 from ..support.net import free_port
+from ..support.pki import Pki
 
 # name -> (exit code, verdict, failed step, reason predicate)
 Case = tuple[int, str, Optional[str], Callable[[Any], bool]]  # the predicate gets doc["reason"]
@@ -116,11 +117,11 @@ def empty_ca(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_binary_matches_source(
-    name: str, amd64_runner: BinaryRunner, demo_csms: DemoCsms, server_context: ssl.SSLContext, ca_file: Path, empty_ca: Path, tmp_path: Path
+    name: str, amd64_runner: BinaryRunner, demo_csms: DemoCsms, pki: Pki, empty_ca: Path, tmp_path: Path
 ) -> None:
     code, verdict, step, reason_ok = CASES[name]
     with ExitStack() as stack:
-        args, env = setup_case(name, stack, demo_csms, server_context, ca_file, empty_ca)
+        args, env = setup_case(name, stack, demo_csms, pki.server_context(), Path(pki.ca_file), empty_ca)
         frozen = amd64_runner.run(args, env=env)
         src_code, src_doc = source_run(args, env, str(tmp_path))
     doc = frozen.json()

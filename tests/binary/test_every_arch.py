@@ -5,15 +5,13 @@ Each run has no Python on PATH and its own TMPDIR, which must be empty afterward
 
 from __future__ import annotations
 
-import ssl
-from pathlib import Path
-
 import ocpp_probe
 from ocpp_probe.demo import DemoCsms
 
 from ..peers.loopback import TlsFront
 from ..support.binaries import BinaryRunner
 from ..support.net import free_port
+from ..support.pki import Pki
 
 
 def test_version(runner: BinaryRunner) -> None:
@@ -50,11 +48,11 @@ def test_loopback_csms_refused_connection(runner: BinaryRunner) -> None:
     assert r.leftovers == []
 
 
-def test_wss_through_ca_file(runner: BinaryRunner, demo_csms: DemoCsms, server_context: ssl.SSLContext, ca_file: Path) -> None:
-    with TlsFront(server_context, demo_csms.address) as front:
+def test_wss_through_ca_file(runner: BinaryRunner, demo_csms: DemoCsms, pki: Pki) -> None:
+    with TlsFront(pki.server_context(), demo_csms.address) as front:
         r = runner.run(
             ["--json", "--ocpp-version", "2.0.1"],
-            env={"WS_URL": front.url(), "TLS_CA_FILE": str(ca_file)},
+            env={"WS_URL": front.url(), "TLS_CA_FILE": pki.ca_file},
         )
     doc = r.json()
     assert r.returncode == 0, r.stdout + r.stderr
@@ -98,10 +96,10 @@ def test_diagnose_demo(runner: BinaryRunner) -> None:
     assert r.leftovers == []
 
 
-def test_diagnose_wss_shows_the_presented_chain(runner: BinaryRunner, demo_csms: DemoCsms, server_context: ssl.SSLContext, ca_file: Path) -> None:
+def test_diagnose_wss_shows_the_presented_chain(runner: BinaryRunner, demo_csms: DemoCsms, pki: Pki) -> None:
     """The frozen interpreter (Debian's 3.11) must expose the chain the server presents."""
-    with TlsFront(server_context, demo_csms.address) as front:
-        r = runner.run(["diagnose", "--json"], env={"WS_URL": front.url(), "TLS_CA_FILE": str(ca_file)})
+    with TlsFront(pki.server_context(), demo_csms.address) as front:
+        r = runner.run(["diagnose", "--json"], env={"WS_URL": front.url(), "TLS_CA_FILE": pki.ca_file})
     doc = r.json()
     assert r.returncode == 0, r.stdout + r.stderr
     tls = doc["tls"]
