@@ -10,7 +10,8 @@
 - ``diagnose``, ``fuzz_replies``, ``serve``, ``loop_process``, ``prometheus``, ``results``:
   helpers of the diagnose, fuzz, serve, loop and reporter tests.
 - ``resource_loop``, ``resource_station``: child processes of tests/test_hostile_resources.py.
+- ``binaries``: the dist/ binaries of tests/binary/ (--binary-arch, BinaryRunner, poll_until).
 
 Servers the probe talks to live in tests/peers/ (real CSMS stacks, the scenario
-server, the Uptime Kuma receiver, the CONNECT proxy).
+server, the Uptime Kuma receiver, the CONNECT proxy, loopback.py's TLS front and silent servers).
 """
