@@ -23,6 +23,7 @@ from ocpp_probe.demo import DemoCsms
 
 from ..peers.loopback import SilentServer
 from ..support.binaries import BinaryRunner, poll_until
+from ..support.net import free_port
 
 BUNDLE = "staticx-locked-"
 # Terminating signals a supervisor, a shell or a user sends; each one is forwarded.
@@ -69,15 +70,21 @@ def checking(runner: BinaryRunner, env: dict[str, str] | None = None) -> Iterato
                 proc.wait()
 
 
+def stopped(proc: subprocess.Popen[str], signum: int, target: str) -> tuple[str, str]:
+    """Send ``signum`` to the process ("pid") or its whole group ("group"), as a launcher
+    or a shell would, and collect what it printed until it ended."""
+    if target == "group":
+        os.killpg(proc.pid, signum)
+    else:
+        proc.send_signal(signum)
+    return proc.communicate(timeout=120)
+
+
 @pytest.mark.parametrize("signum", FORWARDED, ids=lambda s: signal.Signals(s).name)
 @pytest.mark.parametrize("target", ["pid", "group"])
 def test_signal_mid_check_leaves_nothing(runner: BinaryRunner, signum: int, target: str) -> None:
     with checking(runner) as (proc, tmpdir, kids):
-        if target == "group":
-            os.killpg(proc.pid, signum)
-        else:
-            proc.send_signal(signum)
-        out, err = proc.communicate(timeout=120)
+        out, err = stopped(proc, signum, target)
     # The probe dies of the signal, the loader removes the bundle and dies of the same.
     assert proc.returncode == -signum, err
     assert out == ""
@@ -168,11 +175,7 @@ def test_loop_stops_with_exit_0(
     )
     try:
         assert poll_until(report.exists, timeout=120), "no report from the loop"
-        if target == "group":
-            os.killpg(proc.pid, signum)
-        else:
-            proc.send_signal(signum)
-        out, err = proc.communicate(timeout=120)
+        out, err = stopped(proc, signum, target)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
@@ -188,12 +191,9 @@ def test_serve_stops_with_exit_0(
     runner: BinaryRunner, demo_csms: DemoCsms, signum: int, target: str
 ) -> None:
     """serve mode keeps the same contract through the loader: exit 0, nothing left."""
-    import socket
     import urllib.request
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
+    port = free_port()
     config = runner.base / "serve.toml"
     config.write_text(f'[targets.demo]\nws_url = "{demo_csms.url("CP-SERVE")}"\n')
     proc, tmpdir = runner.start(["serve", "--config", str(config), "--listen", f"127.0.0.1:{port}"])
@@ -207,11 +207,7 @@ def test_serve_stops_with_exit_0(
 
     try:
         assert poll_until(answers, timeout=120), "serve mode never answered"
-        if target == "group":
-            os.killpg(proc.pid, signum)
-        else:
-            proc.send_signal(signum)
-        out, err = proc.communicate(timeout=120)
+        out, err = stopped(proc, signum, target)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
