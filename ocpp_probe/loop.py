@@ -11,19 +11,15 @@ connection closed), so stopping takes a moment, not a check deadline.
 from __future__ import annotations
 
 import math
-import signal
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from types import FrameType
 from typing import Callable, TextIO
 
 from .redact import redact_url
 from .result import CheckResult
 from .runner import Outcome, OutputFormat, RunOptions, check_once, report
 from .settings import CheckSettings
+from .signals import Stopped, StopSignals
 from .trace import Tracer
 
 Clock = Callable[[], float]
@@ -51,57 +47,6 @@ class Schedule:
         return due, due - slot - 1
 
 
-class Stopped(BaseException):
-    """Raised by the signal handler inside a check or push: abandon it and stop.
-
-    A BaseException so that run_check's catch-all for bugs does not swallow it.
-    """
-
-
-class StopSignals:
-    """SIGTERM/SIGINT handling: set a flag, and interrupt an armed section at once."""
-
-    def __init__(self) -> None:
-        self.event = threading.Event()
-        self.signal_name: str | None = None
-        self._armed = False
-        self._previous: dict[int, object] = {}
-
-    def _handle(self, signum: int, frame: FrameType | None) -> None:
-        self.signal_name = signal.Signals(signum).name
-        self.event.set()
-        if self._armed:
-            self._armed = False
-            raise Stopped()
-
-    def install(self) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            return  # only the main thread may handle signals (tests drive the loop otherwise)
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            self._previous[signum] = signal.signal(signum, self._handle)
-
-    def restore(self) -> None:
-        if self.event.is_set():
-            # The process is on its way out. A launcher (staticx, a process-group kill
-            # by systemd or Docker) may deliver the same signal again; with the default
-            # handler back, that late copy would turn a clean exit 0 into 143.
-            self._previous.clear()
-            return
-        for signum, handler in self._previous.items():
-            signal.signal(signum, handler)  # type: ignore[arg-type]
-        self._previous.clear()
-
-    @contextmanager
-    def interruptible(self) -> Iterator[None]:
-        if self.event.is_set():
-            raise Stopped()
-        self._armed = True
-        try:
-            yield
-        finally:
-            self._armed = False
-
-
 def run_loop(
     settings: CheckSettings,
     options: RunOptions,
@@ -125,7 +70,7 @@ def run_loop(
     slot = 0
     checks = 0
     try:
-        while not stop.event.is_set():
+        while not stop.requested:
             try:
                 with stop.interruptible():
                     outcome: Outcome = checker(settings, options, trace)
@@ -139,7 +84,7 @@ def run_loop(
             if skipped:
                 err.write(skipped_note(outcome.result, options.every_s, skipped) + "\n")
                 err.flush()
-            (sleep or stop.event.wait)(max(0.0, schedule.slot_time(slot) - clock()))
+            (sleep or stop.wait)(max(0.0, schedule.slot_time(slot) - clock()))
     finally:
         stop.restore()
     why = f"stopped by {stop.signal_name}" if stop.signal_name else "done"

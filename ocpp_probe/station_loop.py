@@ -11,11 +11,12 @@ from __future__ import annotations
 import time
 from typing import TextIO
 
-from .loop import Clock, Schedule, Stopped, StopSignals, report_logged, skipped_note
+from .loop import Clock, Schedule, report_logged, skipped_note
 from .redact import redact_url
 from .result import CheckResult
 from .runner import RunOptions, finish
 from .settings import CheckSettings
+from .signals import Stopped, StopSignals
 from .station import Station
 from .trace import Tracer
 
@@ -45,12 +46,12 @@ def run_station(
     def emit(result: CheckResult) -> None:
         report_logged(finish(result, options, trace), options, out, err)
 
-    station = Station(settings, options, trace, clock, stop.event.wait)
+    station = Station(settings, options, trace, clock, stop.wait)
     schedule = Schedule(clock(), options.every_s)
     slot = 0
     checks = 0
     try:
-        while not stop.event.is_set():
+        while not stop.requested:
             try:
                 with stop.interruptible():
                     result = station.tick()

@@ -20,6 +20,7 @@ ORDER = (
     "ocpp_probe.registry",
     "ocpp_probe.printable",
     "ocpp_probe.deadline",
+    "ocpp_probe.signals",
     "ocpp_probe.usage",
     "ocpp_probe.versions",
     "ocpp_probe.trace",

@@ -22,6 +22,7 @@ from .. import registry
 from ..check import run_check
 from ..printable import shown
 from ..result import Verdict
+from ..signals import StopSignals
 from ..usage import PluginArgumentParser, UsageError
 from .config import ServeConfig, ServeConfigError, load_config
 from .handler import ProbeHandler
@@ -150,22 +151,9 @@ def serve_main(argv: Sequence[str], env: Mapping[str, str], out: TextIO, err: Te
     except ServeConfigError as exc:
         err.write(f"ocpp-probe serve: {exc}\n")
         return UNKNOWN
-    stop = threading.Event()
-    wake = threading.Event()
-    caught: list[str] = []
-    hangups: list[int] = []
-
-    def on_signal(signum: int, frame: object) -> None:
-        caught.append(signal.Signals(signum).name)
-        stop.set()
-        wake.set()
-
-    def on_hangup(signum: int, frame: object) -> None:
-        hangups.append(signum)  # reloaded by the main loop, not inside the handler
-        wake.set()
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
-    previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, on_hangup)
+    # SIGHUP only wakes the main loop, which reloads: never inside the handler.
+    signals = StopSignals(wake=(signal.SIGHUP,))
+    signals.install()
     host, _ = listen_address(config.listen)
     host = f"[{host}]" if ":" in host else host
     names = ", ".join(sorted(config.targets)) or "none"
@@ -174,16 +162,13 @@ def serve_main(argv: Sequence[str], env: Mapping[str, str], out: TextIO, err: Te
               f"targets: {names}, modules: {modules}\n")
     err.flush()
     try:
-        while not stop.is_set():
-            wake.wait(3600)
-            wake.clear()
-            while hangups and not stop.is_set():
-                hangups.pop()
+        while not signals.requested:
+            signals.wait(3600)
+            while signals.take_wake() and not signals.requested:
                 reload(running, path, env, args, err)
                 err.flush()
     finally:
         running.close()
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-    err.write(f"ocpp-probe serve: stopped by {caught[0] if caught else 'request'}\n")
+        signals.restore()
+    err.write(f"ocpp-probe serve: stopped by {signals.signal_name or 'request'}\n")
     return 0
