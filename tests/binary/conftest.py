@@ -39,24 +39,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("arch", selected_arches(metafunc.config), scope="session")
 
 
-# Under QEMU user emulation a check of an arm binary has, rarely, seen no answer to
-# its upgrade within 20 s from a loopback peer that answers at once otherwise (about
-# one CI run in three saw one such test; 24 runs in a row of the same test did not).
-# The cause, emulator or loader, is not found (issue 13's note). Until it is, a failed
-# test of an emulated binary is run once more; the rerun shows in the summary ("R"),
-# so it is never silent. Native (amd64) tests are never rerun.
-EMULATED_RERUNS = 1
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests of the amd64 binary alone (end-to-end against source, bullseye, glibc) are
-    deselected, visibly, when --binary-arch leaves amd64 out (e.g. on an arm64 runner).
-    Tests of an emulated binary get one rerun (EMULATED_RERUNS)."""
-    for item in items:
-        callspec = getattr(item, "callspec", None)
-        arch = callspec.params.get("arch") if callspec is not None else None
-        if arch is not None and arch != native_arch():
-            item.add_marker(pytest.mark.flaky(reruns=EMULATED_RERUNS))
+    deselected, visibly, when --binary-arch leaves amd64 out (e.g. on an arm64 runner)."""
     if "amd64" in selected_arches(config):
         return
     keep: list[pytest.Item] = []

@@ -15,8 +15,23 @@ import threading
 __all__ = ["HttpRefuser", "SilentServer", "TlsFront"]
 
 
+def _shut(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # not connected, or already closed
+
+
 class _Acceptor:
-    """A listening socket served by one daemon thread; subclasses handle each client."""
+    """A listening socket served by one daemon thread; subclasses handle each client.
+
+    Leaving shuts every socket down, joins every thread, and only then closes. A
+    thread blocked in accept() or recv() on a socket that is merely closed stays
+    blocked on Linux, and the descriptor's number goes to the next socket the test
+    process opens: such a stale SilentServer thread once accepted a later test's
+    connection to the demo CSMS and never answered it (the "upgrade timed out under
+    QEMU" of issue 13, found with py-spy).
+    """
 
     def __init__(self) -> None:
         self.sock = socket.socket()
@@ -26,6 +41,7 @@ class _Acceptor:
         self.port = int(self.sock.getsockname()[1])
         self.accepted = threading.Event()
         self._clients: list[socket.socket] = []
+        self._workers: list[threading.Thread] = []
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
     def _loop(self) -> None:
@@ -33,10 +49,12 @@ class _Acceptor:
             try:
                 client, _ = self.sock.accept()
             except OSError:
-                return
+                return  # shut down by __exit__
             self._clients.append(client)
             self.accepted.set()
-            threading.Thread(target=self.handle, args=(client,), daemon=True).start()
+            worker = threading.Thread(target=self.handle, args=(client,), daemon=True)
+            self._workers.append(worker)
+            worker.start()
 
     def handle(self, client: socket.socket) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -46,12 +64,17 @@ class _Acceptor:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        _shut(self.sock)  # wakes the accept() with an error
+        self._thread.join(5)
+        for client in self._clients:
+            _shut(client)  # wakes each handler's recv()
+        for worker in self._workers:
+            worker.join(5)
+        stuck = [t for t in (self._thread, *self._workers) if t.is_alive()]
         self.sock.close()
         for client in self._clients:
-            try:
-                client.close()
-            except OSError:
-                pass
+            client.close()
+        assert not stuck, f"{type(self).__name__}: {len(stuck)} thread(s) did not end"
 
 
 class SilentServer(_Acceptor):
@@ -108,11 +131,13 @@ class TlsFront(_Acceptor):
             client.settimeout(10)
             tls = self.context.wrap_socket(client, server_side=True)
             tls.settimeout(None)
+            self._clients.append(tls)  # wrap_socket took over the descriptor
         except (OSError, ssl.SSLError) as exc:
             self.handshake_errors.append(str(exc))
             client.close()
             return
         upstream = socket.create_connection(self.backend)
+        self._clients.append(upstream)
 
         def pump(src: socket.socket, dst: socket.socket) -> None:
             try:
