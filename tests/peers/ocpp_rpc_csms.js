@@ -5,6 +5,7 @@
 //                                "callFirst":0,"password":null}'
 // Prints one JSON object per line on stdout: {"event":"listening","port":N} first,
 // then what it observed. Exits when stdin closes, so it never outlives its test.
+// Answers "sync N" lines on stdin (see the end of this file).
 'use strict';
 const { RPCServer } = require('ocpp-rpc');
 
@@ -63,5 +64,17 @@ server.on('client', (client) => {
   report({ event: 'listening', port: http.address().port });
 })();
 
-process.stdin.resume();
+// A line "sync N" on stdin is answered with {"event":"synced","n":N}. Every event line
+// printed before it is then in the pipe ahead of it (a write to a pipe is synchronous on
+// Linux), so a test that waits for the answer has read them all.
+let pending = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk) => {
+  pending += chunk;
+  for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
+    const line = pending.slice(0, nl);
+    pending = pending.slice(nl + 1);
+    if (line.startsWith('sync ')) report({ event: 'synced', n: Number(line.slice(5)) });
+  }
+});
 process.stdin.on('end', () => process.exit(0));

@@ -31,20 +31,44 @@ class OcppRpcCsms:
         self._process: subprocess.Popen[str] | None = None
         self._listening = threading.Event()
         self._lock = threading.Lock()
+        self._synced = threading.Condition(self._lock)
+        self._syncs_sent = 0
+        self._syncs_seen = 0
         self._reader: threading.Thread | None = None
 
     def url(self, identity: str = "CP-1") -> str:
         return f"ws://127.0.0.1:{self.port}/ocpp/{identity}"
 
     def of(self, kind: str) -> list[dict[str, Any]]:
+        """The events of ``kind`` the peer has printed so far, every one of them: while
+        it runs, a sync round trip first lets the reader thread catch up (once it has
+        ended, __exit__ has joined the reader)."""
+        self._sync()
         with self._lock:
             return [event for event in self.events if event["event"] == kind]
+
+    def _sync(self) -> None:
+        process = self._process
+        if process is None or process.stdin is None or process.stdin.closed or process.poll() is not None:
+            return
+        with self._lock:
+            self._syncs_sent += 1
+            number = self._syncs_sent
+        process.stdin.write(f"sync {number}\n")
+        process.stdin.flush()
+        with self._synced:
+            if not self._synced.wait_for(lambda: self._syncs_seen >= number, timeout=5):
+                raise AssertionError("the ocpp-rpc peer did not answer a sync within 5 s")
 
     def _read(self) -> None:
         assert self._process is not None and self._process.stdout is not None
         for line in self._process.stdout:
             event = json.loads(line)
-            with self._lock:
+            with self._synced:
+                if event["event"] == "synced":
+                    self._syncs_seen = max(self._syncs_seen, int(event["n"]))
+                    self._synced.notify_all()
+                    continue
                 self.events.append(event)
             if event["event"] == "listening":
                 self.port = event["port"]
