@@ -128,11 +128,10 @@ class StopSignals:
     @contextmanager
     def interruptible(self) -> Iterator[None]:
         """A section a stop signal abandons at once (raises Stopped inside it)."""
-        if self._requested:
-            raise Stopped()
         self._armed = True
         try:
-            if self._requested:  # a signal between the check above and arming
+            # Checked after arming: a signal before it is seen here, one after it raises.
+            if self._requested:
                 raise Stopped()
             yield
         finally:
