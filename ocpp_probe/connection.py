@@ -12,13 +12,13 @@ import ssl
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import httpclient
 from .deadline import Deadline, DeadlineExceeded
 from .failures import FailureKind, kind_for_os_error, kind_for_ssl_error
 from .httpclient import Address, NetFailure, dechunk, show_address
+from .records import record
 from .result import Step, StepFailure, TlsFacts, timed_out
 from .settings import CheckSettings
 from .sockets import DeadlineSocket, describe_os_error
@@ -176,7 +176,7 @@ def start_tls(
     return tls_sock, _facts(tls_sock, verified=not settings.insecure)
 
 
-@dataclass(frozen=True)
+@record
 class Upgraded:
     """The WebSocket connection after a successful upgrade."""
 

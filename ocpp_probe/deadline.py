@@ -8,8 +8,9 @@ long it may still take, so no step can stretch the check past its deadline.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Callable
+
+from .records import record
 
 Clock = Callable[[], float]
 
@@ -23,7 +24,7 @@ class DeadlineExceeded(TimeoutError):
         self.limit_s = limit_s
 
 
-@dataclass(frozen=True)
+@record
 class Deadline:
     """A point in monotonic time after which nothing may still be waiting."""
 

@@ -18,12 +18,13 @@ import ipaddress
 import ssl
 import urllib.parse
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
 
 from .deadline import Deadline, DeadlineExceeded
 from .failures import FailureKind, kind_for_ssl_error
 from .netio import Address, NetFailure, Stream, connect, read_head, resolve, show_address
+from .records import record
 from .sockets import DeadlineSocket, describe_os_error
 from .upgrade import HttpHead, UpgradeRefused, basic_token, parse_head
 
@@ -49,7 +50,7 @@ MAX_BODY_BYTES = 64 * 1024
 # -- Basic credentials ------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record
 class Credentials:
     """A user and password for HTTP Basic authentication; neither shows in repr."""
 
@@ -76,7 +77,7 @@ def url_credentials(parts: urllib.parse.SplitResult) -> Credentials | None:
 # -- proxies ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record
 class Proxy:
     """An HTTP proxy that tunnels with CONNECT; its user and password are secrets."""
 
@@ -233,7 +234,7 @@ def start_tls(
 # -- one request ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record
 class HttpResponse:
     """An HTTP response: its head and (at most max_body bytes of) its body."""
 

@@ -7,11 +7,11 @@ answers with a missing field or a wrong type would break a real charging station
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from enum import Enum
 from typing import Any
 
+from .records import record
 from .rpc import Payload
 from .versions import OcppVersion
 
@@ -53,7 +53,7 @@ class PayloadViolation(ValueError):
         self.field = field
 
 
-@dataclass(frozen=True)
+@record
 class BootResponse:
     """A BootNotification response, validated."""
 

@@ -17,7 +17,7 @@ import ssl
 import time
 import urllib.parse
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 
 import orjson
 
@@ -33,6 +33,7 @@ from .httpclient import (
     url_credentials,
 )
 from .printable import shown
+from .records import record
 from .redact import REDACTED, Redactor
 from .reporters.text import summary
 from .result import CheckResult, Verdict
@@ -51,7 +52,7 @@ MAX_REDIRECTS = 3
 _KUMA_PARAMS = {"status", "msg", "ping"}
 
 
-@dataclass(frozen=True)
+@record
 class PushTarget:
     """Where to push the result in Uptime Kuma (the URL holds the token)."""
 
@@ -72,7 +73,7 @@ class PushTarget:
         return Redactor([*self.secrets(), *more]).text(text)
 
 
-@dataclass(frozen=True)
+@record
 class PushOutcome:
     """How a push to Kuma went."""
 
@@ -83,7 +84,7 @@ class PushOutcome:
     elapsed_ms: float = 0.0
 
 
-@dataclass(frozen=True)
+@record
 class ProxyEnvironment:
     """The proxy variables of the run's environment, and nothing else from it."""
 

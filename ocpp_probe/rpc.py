@@ -8,13 +8,14 @@ function here is pure, so the whole protocol logic is tested without a network.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import IntEnum
 from typing import Any, Union
 
 import orjson
 
 from .printable import quoted
+from .records import record
 from .versions import OcppVersion
 
 Payload = dict[str, Any]
@@ -28,7 +29,7 @@ class MessageType(IntEnum):
     SEND = 6  # OCPP 2.1 only
 
 
-@dataclass(frozen=True)
+@record
 class Call:
     """An OCPP CALL (message type 2)."""
 
@@ -37,7 +38,7 @@ class Call:
     payload: Payload
 
 
-@dataclass(frozen=True)
+@record
 class CallResult:
     """An OCPP CALLRESULT (message type 3)."""
 
@@ -45,7 +46,7 @@ class CallResult:
     payload: Payload
 
 
-@dataclass(frozen=True)
+@record
 class CallError:
     """An OCPP CALLERROR (message type 4)."""
 
@@ -57,7 +58,7 @@ class CallError:
     about_result: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class Send:
     """An OCPP 2.1 SEND: an unconfirmed message that is never answered."""
 
@@ -66,7 +67,7 @@ class Send:
     payload: Payload
 
 
-@dataclass(frozen=True)
+@record
 class UnknownMessage:
     """A frame with a message type number this version does not define."""
 

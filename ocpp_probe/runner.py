@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import Enum
 from typing import TextIO
 
@@ -26,6 +26,7 @@ from .push import (
     push,
     push_target_from,
 )
+from .records import record
 from .result import CheckResult, Step, Verdict
 from .settings import CheckSettings, ConfigError, parse_bool, parse_positive
 from .trace import Tracer
@@ -40,7 +41,7 @@ class OutputFormat(Enum):
     PROMETHEUS = "prometheus"
 
 
-@dataclass(frozen=True)
+@record
 class RunOptions:
     """How a run reports: format, output file, Kuma push, loop interval."""
 
@@ -99,7 +100,7 @@ def _ping_interval(values: Mapping[str, str]) -> float:
     return parse_positive(values, "PROBE_PING_INTERVAL", "seconds (0: no pings)") or DEFAULT_PING_INTERVAL_S
 
 
-@dataclass(frozen=True)
+@record
 class Outcome:
     """A check's result and how its push went."""
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 
 try:
     # CPython's own SHA-1: hashlib would load OpenSSL's libcrypto at import, which a
@@ -23,6 +23,7 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 from . import __version__
 from .failures import FailureKind, kind_for_http_status
 from .printable import printable, quoted
+from .records import record
 
 _GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455, section 1.3
 
@@ -62,7 +63,7 @@ class UpgradeRefused(Exception):
         self.kind = kind
 
 
-@dataclass(frozen=True)
+@record
 class HttpHead:
     """The status line and headers of an HTTP response."""
 

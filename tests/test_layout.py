@@ -16,6 +16,7 @@ PACKAGE = ROOT / "ocpp_probe"
 ORDER = (
     "ocpp_probe",  # the package itself: __version__ only
     "ocpp_probe.lazy_imports",
+    "ocpp_probe.records",
     "ocpp_probe.failures",
     "ocpp_probe.registry",
     "ocpp_probe.printable",

@@ -77,7 +77,10 @@ def classify(head: HttpHead, key: str, offered: str | None, credentials_sent: bo
     if head.status == 101 and offered is None:
         try:
             judge_response(
-                replace(plain, headers={**plain.headers, "sec-websocket-protocol": "x"}), key, "x", False
+                HttpHead(plain.status, plain.reason, {**plain.headers, "sec-websocket-protocol": "x"}),
+                key,
+                "x",
+                False,
             )
         except UpgradeRefused as exc:
             return "error", exc.reason
