@@ -53,18 +53,22 @@ def resolve(host: str, port: int, deadline: Deadline) -> list[Address]:
         raise NetFailure(
             f"cannot resolve {host}: .invalid names never resolve (RFC 6761)", FailureKind.DNS
         )
+    # getaddrinfo encodes a str name with the "idna" codec, whose first use imports
+    # stringprep and Unicode tables (about 1.4 ms at every start, measured); an ASCII
+    # name needs no encoding and goes as bytes. Other names keep the codec's IDNA.
+    name: str | bytes = host.encode("ascii") if host.isascii() else host
     try:
         ipaddress.ip_address(host)
     except ValueError:
         pass
     else:  # a literal address needs no lookup, nor a thread to bound one
-        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
+        found = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
         return [(family, kind, proto, sockaddr) for family, kind, proto, _, sockaddr in found]
     outcome: list[Any] = []
 
     def lookup() -> None:
         try:
-            outcome.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+            outcome.append(socket.getaddrinfo(name, port, type=socket.SOCK_STREAM))
         except Exception as exc:  # handed to the waiting thread
             outcome.append(exc)
 

@@ -13,23 +13,19 @@ import os
 from collections.abc import Mapping
 from dataclasses import field
 from enum import Enum
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from . import registry
 from .failures import FailureKind
 from .printable import shown
-from .push import (
-    ProxyEnvironment,
-    PushOutcome,
-    PushTarget,
-    outcome_document,
-    push,
-    push_target_from,
-)
+from .push_target import ProxyEnvironment, PushTarget, push_target_from
 from .records import record
 from .result import CheckResult, Step, Verdict
 from .settings import CheckSettings, ConfigError, parse_bool, parse_positive
 from .trace import Tracer
+
+if TYPE_CHECKING:
+    from .push import PushOutcome
 
 DEFAULT_PUSH_TIMEOUT_S = float(registry.KUMA_PUSH_TIMEOUT.default or 0)
 DEFAULT_PING_INTERVAL_S = float(registry.PROBE_PING_INTERVAL.default or 0)
@@ -142,6 +138,8 @@ def check_once(
 def finish(result: CheckResult, options: RunOptions, trace: Tracer | None = None) -> Outcome:
     if options.push is None:
         return Outcome(result)
+    from .push import push  # here: only a run with a push URL needs the sending code
+
     outcome = push(
         options.push,
         result,
@@ -174,7 +172,11 @@ def render(
     if fmt is OutputFormat.JSON:
         from .reporters.json_report import render_json
 
-        extra: dict[str, object] = {} if pushed is None else {"push": outcome_document(pushed)}
+        extra: dict[str, object] = {}
+        if pushed is not None:
+            from .push import outcome_document
+
+            extra["push"] = outcome_document(pushed)
         # The code the process exits with, which a failed push raises (see Outcome).
         extra["exit_code"] = Outcome(result, pushed).exit_code
         return render_json(result, extra)

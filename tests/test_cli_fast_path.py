@@ -48,7 +48,8 @@ def test_placeholders_load_on_first_use() -> None:
 def test_ws_check_loads_neither_ssl_nor_openssl_nor_inspect() -> None:
     """A ws:// check through probe.py never imports ssl or hashlib's OpenSSL part
     (ssl stays a placeholder; wss:// checks load it on first use, tests/binary), nor
-    inspect, nor argparse (no arguments: the settings come from the environment)."""
+    inspect, nor argparse (no arguments: the settings come from the environment), nor
+    the push's sending code without a push URL, nor the idna codec for an ASCII name."""
     from ocpp_probe.demo import DemoCsms
 
     code = (
@@ -56,7 +57,8 @@ def test_ws_check_loads_neither_ssl_nor_openssl_nor_inspect() -> None:
         "try:\n    runpy.run_path('probe.py', run_name='__main__')\n"
         "except SystemExit as exc:\n    assert exc.code == 0, exc.code\n"
         "print(type(sys.modules['ssl']).__name__, type(sys.modules['inspect']).__name__,"
-        " '_ssl' in sys.modules, '_hashlib' in sys.modules, 'argparse' in sys.modules)"
+        " '_ssl' in sys.modules, '_hashlib' in sys.modules, 'argparse' in sys.modules,"
+        " 'ocpp_probe.push' in sys.modules, 'encodings.idna' in sys.modules)"
     )
     with DemoCsms() as csms:
         out = subprocess.run(
@@ -65,10 +67,10 @@ def test_ws_check_loads_neither_ssl_nor_openssl_nor_inspect() -> None:
             capture_output=True,
             text=True,
             check=True,
-            env={"WS_URL": csms.url("CP-LAZY"), "PATH": "/usr/bin:/bin"},
+            env={"WS_URL": csms.url("CP-LAZY").replace("127.0.0.1", "localhost"), "PATH": "/usr/bin:/bin"},
         ).stdout
     assert out.startswith("OCPP OK - ")
-    assert out.endswith("\n_Placeholder _Placeholder False False False\n")
+    assert out.endswith("\n_Placeholder _Placeholder False False False False False\n")
 
 
 def test_every_dataclass_of_a_check_has_a_docstring() -> None:

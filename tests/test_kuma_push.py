@@ -5,7 +5,8 @@ from __future__ import annotations
 import socket
 
 from ocpp_probe.failures import FailureKind
-from ocpp_probe.push import MSG_MAX, push_query, push_target_from
+from ocpp_probe.push import MSG_MAX, push_query
+from ocpp_probe.push_target import push_target_from
 from ocpp_probe.result import CheckResult, Step, Verdict
 from ocpp_probe.settings import ConfigError
 

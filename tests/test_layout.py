@@ -46,6 +46,7 @@ ORDER = (
     "ocpp_probe.reporters.text",
     "ocpp_probe.reporters.json_report",
     "ocpp_probe.reporters.prometheus",
+    "ocpp_probe.push_target",
     "ocpp_probe.push",
     "ocpp_probe.runner",
     "ocpp_probe.loop",
