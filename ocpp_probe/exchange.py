@@ -8,7 +8,6 @@ answers to calls it never made, and treats anything that is not OCPP-J as a faul
 from __future__ import annotations
 
 import ssl
-from dataclasses import dataclass, field
 
 from .channel import Channel, ConnectionClosed, WebSocketViolation
 from .deadline import Deadline, DeadlineExceeded
@@ -50,14 +49,21 @@ def _lost(failure: StepFailure) -> StepFailure:
     return failure
 
 
-@dataclass
 class Exchange:
     """The OCPP exchange over one channel: CALLs out, their answers in."""
 
-    channel: Channel
-    version: OcppVersion
-    trace: Tracer | None = None
-    csms_calls: list[str] = field(default_factory=list)
+    def __init__(
+        self,
+        channel: Channel,
+        version: OcppVersion,
+        trace: Tracer | None = None,
+        csms_calls: list[str] | None = None,
+    ) -> None:
+        self.channel = channel
+        self.version = version
+        self.trace = trace
+        # The actions of CALLs the CSMS sent first; the caller may pass its own list.
+        self.csms_calls: list[str] = [] if csms_calls is None else csms_calls
 
     def _note(self, line: str) -> None:
         if self.trace is not None:

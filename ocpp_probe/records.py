@@ -12,17 +12,21 @@ only reads its annotations:
 - no assignment or deletion afterwards (`FrozenRecordError`, an AttributeError,
   as dataclasses' FrozenInstanceError is);
 - equality with a record of the same class, field by field; a hash from the
-  fields; a repr that leaves out ``repr=False`` fields (passwords, tokens).
+  fields; a repr that leaves out ``repr=False`` fields (passwords, tokens);
+- ``__post_init__``, when the class has one, after the fields are set;
+- `replace` and `as_dict` here for `dataclasses.replace` and `dataclasses.asdict`.
 
-mypy sees a frozen dataclass (PEP 681's dataclass_transform). Classes that other
-code takes apart with `dataclasses.asdict` or `dataclasses.replace` (the result,
-its facts, the settings) stay dataclasses.
+mypy sees a frozen dataclass (PEP 681's dataclass_transform). It does not know that
+`dataclasses.replace` and `dataclasses.asdict` refuse a record at run time, so the
+package uses the two functions here, which take records and dataclasses alike, and
+never those (tests/test_records.py checks the imports).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import MISSING, Field, field
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TypeVar, cast
 
 if TYPE_CHECKING:
     from typing_extensions import dataclass_transform
@@ -108,6 +112,9 @@ def _init(self: Any, *args: Any, **kwargs: Any) -> None:
         object.__setattr__(self, name, value)
     if kwargs:
         raise TypeError(f"{cls.__name__}() got an unexpected keyword argument {next(iter(kwargs))!r}")
+    post_init = getattr(self, "__post_init__", None)
+    if post_init is not None:
+        post_init()
 
 
 def _values(self: object) -> tuple[object, ...]:
@@ -160,3 +167,35 @@ def record(cls: type[T]) -> type[T]:
             continue  # the class wrote its own, as dataclasses would keep it
         setattr(cls, name, method)
     return cls
+
+
+def replace(obj: T, /, **changes: object) -> T:
+    """A copy of the record (or dataclass) ``obj`` with ``changes``, as dataclasses.replace."""
+    if dataclasses.is_dataclass(obj):
+        return cast(T, dataclasses.replace(cast(Any, obj), **changes))
+    specs: tuple[_Spec, ...] = type(obj).__record_fields__  # type: ignore[attr-defined]
+    values = {spec.name: getattr(obj, spec.name) for spec in specs}
+    unknown = set(changes) - set(values)
+    if unknown:
+        raise TypeError(f"{type(obj).__name__} has no field {sorted(unknown)[0]!r}")
+    values.update(changes)
+    return type(obj)(**values)
+
+
+def as_dict(obj: object) -> dict[str, Any]:
+    """The fields of a record (or dataclass) as a dict; records, dataclasses, lists,
+    tuples and dicts in it are converted too, other values are not copied."""
+    if dataclasses.is_dataclass(obj):
+        return dataclasses.asdict(cast(Any, obj))
+    specs: tuple[_Spec, ...] = type(obj).__record_fields__  # type: ignore[attr-defined]
+    return {spec.name: _plain(getattr(obj, spec.name)) for spec in specs}
+
+
+def _plain(value: object) -> Any:
+    if hasattr(type(value), "__record_fields__") or dataclasses.is_dataclass(value):
+        return as_dict(value)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(item) for item in value)
+    if isinstance(value, dict):
+        return {_plain(key): _plain(item) for key, item in value.items()}
+    return value

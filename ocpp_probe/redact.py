@@ -30,9 +30,9 @@ import base64
 import re
 import urllib.parse
 from collections.abc import Iterable
-from dataclasses import replace
 
 from .printable import ELLIPSIS, REASON_MAX, SHOWN_MAX, bounded, printable, shown
+from .records import replace
 from .result import CheckResult
 from .trace import TRACE_LINE_MAX, Tracer
 

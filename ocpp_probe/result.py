@@ -6,11 +6,12 @@ object, the Prometheus metrics and the Kuma push are all views of that one value
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import field
 from enum import Enum
 
 from .failures import FailureKind
 from .printable import printable
+from .records import record, replace
 
 
 class Verdict(Enum):
@@ -82,7 +83,7 @@ def timed_out(step: Step, reason: str) -> StepFailure:
     return StepFailure(step, reason, kind=FailureKind.TIMEOUT)
 
 
-@dataclass(frozen=True)
+@record
 class TlsFacts:
     """What the TLS handshake showed."""
 
@@ -96,7 +97,7 @@ class TlsFacts:
     chain_not_after: float | None = None
 
 
-@dataclass(frozen=True)
+@record
 class BootFacts:
     """What the BootNotification response said."""
 
@@ -106,7 +107,7 @@ class BootFacts:
     reason_code: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class SessionFacts:
     """Station mode (--hold): the long-held connection behind this result."""
 
@@ -121,7 +122,7 @@ class SessionFacts:
     pong_rtt_ms: float | None = None  # the last WebSocket ping's round trip
 
 
-@dataclass(frozen=True)
+@record
 class CheckResult:
     """The frozen result of one check, which every reporter renders."""
 
@@ -161,7 +162,7 @@ class CheckResult:
         return self.verdict in (Verdict.OK, Verdict.WARNING)
 
 
-@dataclass(frozen=True)
+@record
 class Thresholds:
     """Limits that turn a passing check into a WARNING."""
 

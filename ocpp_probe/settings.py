@@ -11,11 +11,12 @@ from __future__ import annotations
 import os
 import urllib.parse
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from . import registry
 from .httpclient import Proxy, environment_proxy, parse_proxy
 from .messages import MODEL_MAX, VENDOR_MAX
+from .records import record
 from .result import Thresholds
 from .versions import OcppVersion
 
@@ -41,7 +42,7 @@ class ConfigError(ValueError):
         self.problem = problem
 
 
-@dataclass(frozen=True)
+@record
 class CheckSettings:
     """Everything one check needs, validated."""
 

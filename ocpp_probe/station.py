@@ -15,7 +15,6 @@ thing due (a ping, a pong's deadline, a boot retry, the next slot).
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from typing import Callable
 
 from .channel import ConnectionClosed, WebSocketViolation
@@ -35,6 +34,7 @@ from .deadline import Deadline, DeadlineExceeded
 from .exchange import Exchange
 from .failures import FailureKind
 from .messages import PRE_BOOT_ERRORS, BootStatus
+from .records import replace
 from .result import BootFacts, CheckResult, Step, StepFailure, Verdict, judged
 from .rpc import FrameViolation, describe
 from .runner import RunOptions

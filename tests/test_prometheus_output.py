@@ -206,7 +206,7 @@ def test_a_bad_run_option_still_reaches_the_output_file(tmp_path: os.PathLike[st
 
 
 def test_every_exposition_carries_when_its_check_ran() -> None:
-    from dataclasses import replace
+    from ocpp_probe.records import replace
 
     stamped = replace(passing_result(), started_at="2026-01-02T03:04:05.250Z")
     samples, types = parse(render_prometheus(stamped))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import orjson
 
 from ocpp_probe.failures import FailureKind
+from ocpp_probe.records import replace
 from ocpp_probe.reporters.json_report import render_json
 from ocpp_probe.reporters.text import perfdata, render_line, summary
 from ocpp_probe.result import BootFacts, CheckResult, Step, Thresholds, TlsFacts, Verdict, judged

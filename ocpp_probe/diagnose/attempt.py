@@ -11,12 +11,12 @@ from __future__ import annotations
 import ssl
 import struct
 import time
-from dataclasses import replace
 from email.utils import parsedate_to_datetime
 
 from ..connection import final_head, read_http_head, refusal_body
 from ..deadline import DeadlineExceeded
 from ..printable import quoted
+from ..records import replace
 from ..result import Step, StepFailure
 from ..sockets import DeadlineSocket, describe_os_error
 from ..tls import describe_ssl_error

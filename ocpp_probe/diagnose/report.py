@@ -8,10 +8,10 @@ leave part of a secret that the redactor would no longer recognise.
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from ..printable import shown
+from ..records import as_dict
 from ..redact import Redactor
 from .facts import Facts, UpgradeAttempt
 from .findings import LAYERS, Findings
@@ -22,7 +22,7 @@ def document(facts: Facts, findings: Findings, exit_code: int) -> dict[str, Any]
 
     tls: dict[str, Any] | None = None
     if facts.tls is not None:
-        tls = asdict(facts.tls)
+        tls = as_dict(facts.tls)
         for cert in tls["chain"]:
             cert.pop("not_after_epoch", None)
     return {
@@ -33,7 +33,7 @@ def document(facts: Facts, findings: Findings, exit_code: int) -> dict[str, Any]
         "identity": facts.identity,
         "proxy": facts.proxy,
         "resolve_error": facts.resolve_error,
-        "addresses": [asdict(probe) for probe in facts.addresses],
+        "addresses": [as_dict(probe) for probe in facts.addresses],
         "tls": tls,
         "served_versions": facts.served_versions,
         "upgrade_attempts": [_attempt_document(attempt) for attempt in facts.attempts],
@@ -44,7 +44,7 @@ def document(facts: Facts, findings: Findings, exit_code: int) -> dict[str, Any]
         },
         "ocpp": result_document(facts.ocpp) if facts.ocpp is not None else None,
         "ocpp_run_with": facts.ocpp_settings_note or None,
-        "findings": [asdict(item) for item in findings.items],
+        "findings": [as_dict(item) for item in findings.items],
         "suggestions": list(findings.suggestions),
         "connections": facts.connections,
         "deadline_reached": facts.deadline_reached,
@@ -53,7 +53,7 @@ def document(facts: Facts, findings: Findings, exit_code: int) -> dict[str, Any]
 
 
 def _attempt_document(attempt: UpgradeAttempt) -> dict[str, Any]:
-    document = asdict(attempt)
+    document = as_dict(attempt)
     document["credentials_used"] = document.pop("credentials_sent")  # the name
     return document
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 import ssl
 import time
 import urllib.parse
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from ..check import run_check
 from ..deadline import Deadline
 from ..messages import VENDOR_MAX
+from ..records import replace
 from ..redact import redact_url
 from ..settings import CheckSettings
 from ..tls import client_context
@@ -156,7 +157,7 @@ def diagnose(settings: CheckSettings, trace: Tracer | None = None) -> Facts:
             connections=dialer.connections,
             deadline_reached=deadline.expired(),
             elapsed_ms=(time.perf_counter() - begin) * 1000,
-            **changes,  # type: ignore[arg-type]
+            **changes,
         )
 
     addresses, resolve_error = dialer.probe_addresses()

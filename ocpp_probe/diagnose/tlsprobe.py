@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import ssl
 import time
-from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from ..records import replace
 from ..result import StepFailure
 from ..settings import CheckSettings, ConfigError
 from ..sockets import DeadlineSocket

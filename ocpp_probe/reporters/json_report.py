@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 import orjson
 
 from .. import __version__
 from ..printable import shown
+from ..records import as_dict
 from ..result import CheckResult
 
 
@@ -21,7 +21,7 @@ def result_document(result: CheckResult) -> dict[str, Any]:
     """
     document = _document(result)
     if result.session is not None:  # station mode only: one-shot documents stay as they were
-        session = asdict(result.session)
+        session = as_dict(result.session)
         if result.session.last_drop_reason is not None:  # quotes the CSMS's close reason
             session["last_drop_reason"] = shown(result.session.last_drop_reason)
         document["session"] = session
@@ -51,7 +51,7 @@ def _document(result: CheckResult) -> dict[str, Any]:
             None if result.clock_offset_s is None else round(result.clock_offset_s, 3)
         ),
         "boot": _boot(result),
-        "tls": asdict(result.tls) if result.tls else None,
+        "tls": as_dict(result.tls) if result.tls else None,
         "csms_calls": [shown(action) for action in result.csms_calls],
         "warnings": [shown(warning) for warning in result.warnings],
         "started_at": result.started_at,
@@ -62,7 +62,7 @@ def _document(result: CheckResult) -> dict[str, Any]:
 def _boot(result: CheckResult) -> dict[str, Any] | None:
     if result.boot is None:
         return None
-    boot = asdict(result.boot)
+    boot = as_dict(result.boot)
     if boot.get("reason_code"):
         boot["reason_code"] = shown(boot["reason_code"])  # the CSMS's words
     return boot

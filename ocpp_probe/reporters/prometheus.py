@@ -9,11 +9,11 @@ last check. A value the check did not measure is left out, never reported as 0.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 
 from .. import __version__
 from ..printable import shown
+from ..records import record
 from ..result import CheckResult, SessionFacts, Step, Verdict
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -21,7 +21,7 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 PHASES = (Step.RESOLVE, Step.CONNECT, Step.TLS, Step.UPGRADE, Step.BOOT, Step.HEARTBEAT)
 
 
-@dataclass(frozen=True)
+@record
 class Sample:
     """One Prometheus sample of a family."""
 
@@ -29,7 +29,7 @@ class Sample:
     value: float
 
 
-@dataclass(frozen=True)
+@record
 class Family:
     """One Prometheus metric family with its samples."""
 

@@ -14,13 +14,13 @@ import socket
 import sys
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from http.server import ThreadingHTTPServer
 from typing import TextIO
 
 from .. import registry
 from ..check import run_check
 from ..printable import shown
+from ..records import replace
 from ..result import Verdict
 from ..signals import StopSignals
 from ..usage import PluginArgumentParser, UsageError

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from ..failures import FailureKind
+from ..records import replace
 from ..redact import redact_url
 from ..result import CheckResult, Verdict
 from ..settings import CheckSettings
