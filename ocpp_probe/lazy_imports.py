@@ -6,10 +6,14 @@ only when something first uses them.
 path uses them: `inspect.signature` only runs for a dataclass without a docstring
 (every dataclass in ocpp_probe has one), `copy` only in `dataclasses.asdict` and
 `replace`. `ssl` (with OpenSSL) is only used by a wss:// check: its `import ssl`
-statements cost nothing until a TLS context is made. Each stands in sys.modules as
-a placeholder module until its first attribute is read; then the real module is
-imported and the placeholder takes over its namespace, so code that imported the
-placeholder keeps working.
+statements cost nothing until a TLS context is made. `platform` (about 1 ms, most of
+it regular expressions) is imported by `uuid`, which orjson imports, for one call at
+import time, `platform.system()`: its placeholder answers that call itself, as
+platform does on POSIX (os.uname's sysname), and loads the real module for anything
+else. Each stands in sys.modules as a placeholder module until its first attribute
+(other than such an answer) is read; then the real module is imported and the
+placeholder takes over its namespace, so code that imported the placeholder keeps
+working.
 (importlib.util.LazyLoader does not help here: the `import inspect` statement
 itself reads `__spec__`, which makes LazyLoader load the module at once.)
 
@@ -20,10 +24,21 @@ changes nothing in sys.modules. bench/bench.py --imports shows the effect.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from types import ModuleType
 
-DEFERRED = ("inspect", "copy", "ssl")
+DEFERRED = ("inspect", "copy", "ssl", "platform")
+
+
+def _system() -> str:
+    """platform.system() on POSIX: the kernel's name from uname (e.g. "Linux")."""
+    return os.uname().sysname
+
+
+# What a placeholder answers without loading its module; the real module replaces
+# these with its own on load.
+_ANSWERS: dict[str, dict[str, object]] = {"platform": {"system": _system}}
 
 
 class _Placeholder(ModuleType):
@@ -40,4 +55,7 @@ class _Placeholder(ModuleType):
 def defer(names: tuple[str, ...] = DEFERRED) -> None:
     for name in names:
         if name not in sys.modules:
-            sys.modules[name] = _Placeholder(name)
+            placeholder = _Placeholder(name)
+            if hasattr(os, "uname"):  # POSIX, where the answers hold
+                placeholder.__dict__.update(_ANSWERS.get(name, {}))
+            sys.modules[name] = placeholder

@@ -45,6 +45,26 @@ def test_placeholders_load_on_first_use() -> None:
     assert out == "_Placeholder _Placeholder\n(a, b=1) [1]\nTrue\n"
 
 
+def test_platform_placeholder_answers_system_as_platform_does() -> None:
+    """uuid (imported by orjson) calls platform.system() at import; the placeholder
+    answers it as the real module does, and loads the module for anything else."""
+    code = (
+        "import sys\n"
+        "from ocpp_probe.lazy_imports import defer; defer()\n"
+        "import orjson, uuid, platform\n"
+        "print(type(sys.modules['platform']).__name__, platform.system(), uuid._LINUX)\n"
+        "print(platform.machine() != '', type(sys.modules['platform']).__name__, platform.system())"
+    )
+    real = subprocess.run(
+        [sys.executable, "-c", "import platform; print(platform.system())"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout
+    assert out == f"_Placeholder {real} {real == 'Linux'}\nTrue module {real}\n"
+
+
 def test_ws_check_loads_neither_ssl_nor_openssl_nor_inspect() -> None:
     """A ws:// check through probe.py never imports ssl or hashlib's OpenSSL part
     (ssl stays a placeholder; wss:// checks load it on first use, tests/binary), nor
@@ -57,6 +77,7 @@ def test_ws_check_loads_neither_ssl_nor_openssl_nor_inspect() -> None:
         "try:\n    runpy.run_path('probe.py', run_name='__main__')\n"
         "except SystemExit as exc:\n    assert exc.code == 0, exc.code\n"
         "print(type(sys.modules['ssl']).__name__, type(sys.modules['inspect']).__name__,"
+        " type(sys.modules['platform']).__name__,"
         " '_ssl' in sys.modules, '_hashlib' in sys.modules, 'argparse' in sys.modules,"
         " 'ocpp_probe.push' in sys.modules, 'encodings.idna' in sys.modules)"
     )
@@ -70,7 +91,7 @@ def test_ws_check_loads_neither_ssl_nor_openssl_nor_inspect() -> None:
             env={"WS_URL": csms.url("CP-LAZY").replace("127.0.0.1", "localhost"), "PATH": "/usr/bin:/bin"},
         ).stdout
     assert out.startswith("OCPP OK - ")
-    assert out.endswith("\n_Placeholder _Placeholder False False False False False\n")
+    assert out.endswith("\n_Placeholder _Placeholder _Placeholder False False False False False\n")
 
 
 def test_every_dataclass_of_a_check_has_a_docstring() -> None:
