@@ -10,12 +10,19 @@ statements cost nothing until a TLS context is made. `platform` (about 1 ms, mos
 it regular expressions) is imported by `uuid`, which orjson imports, for one call at
 import time, `platform.system()`: its placeholder answers that call itself, as
 platform does on POSIX (os.uname's sysname), and loads the real module for anything
-else. Each stands in sys.modules as a placeholder module until its first attribute
+else. `ipaddress` (about 1 ms) is imported by `urllib.parse` for URLs with a bracketed
+IPv6 host only, `selectors` by `socket` for `socket.sendfile` only.
+Each stands in sys.modules as a placeholder module until its first attribute
 (other than such an answer) is read; then the real module is imported and the
 placeholder takes over its namespace, so code that imported the placeholder keeps
 working.
 (importlib.util.LazyLoader does not help here: the `import inspect` statement
 itself reads `__spec__`, which makes LazyLoader load the module at once.)
+
+`datetime` is different: Python 3.11's `datetime.py` defines every class in Python
+(about 1.2 ms) and then replaces them all with those of its C accelerator
+`_datetime`; defer() puts `_datetime` itself in sys.modules as `datetime`, which
+has the same public names (tests/test_cli_fast_path.py compares them).
 
 Only the command-line entry calls defer(); importing ocpp_probe as a library
 changes nothing in sys.modules. bench/bench.py --imports shows the effect.
@@ -28,7 +35,7 @@ import os
 import sys
 from types import ModuleType
 
-DEFERRED = ("inspect", "copy", "ssl", "platform")
+DEFERRED = ("inspect", "copy", "ssl", "platform", "ipaddress", "selectors")
 
 
 def _system() -> str:
@@ -53,6 +60,13 @@ class _Placeholder(ModuleType):
 
 
 def defer(names: tuple[str, ...] = DEFERRED) -> None:
+    if "datetime" not in sys.modules:
+        try:
+            import _datetime  # type: ignore[import-not-found]  # no stubs: a C module
+        except ImportError:  # an interpreter without the accelerator: the usual module
+            pass
+        else:
+            sys.modules["datetime"] = _datetime
     for name in names:
         if name not in sys.modules:
             placeholder = _Placeholder(name)

@@ -65,6 +65,48 @@ def test_platform_placeholder_answers_system_as_platform_does() -> None:
     assert out == f"_Placeholder {real} {real == 'Linux'}\nTrue module {real}\n"
 
 
+def test_datetime_is_its_accelerator_with_the_same_public_names() -> None:
+    """defer() puts _datetime in place of datetime.py, which only re-exports it."""
+    code = (
+        "import sys\n"
+        "from ocpp_probe.lazy_imports import defer; defer()\n"
+        "import datetime, orjson\n"
+        "print(datetime.__name__, sorted(n for n in dir(datetime) if not n.startswith('_')))\n"
+        "print(orjson.dumps(datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)).decode())"
+    )
+    expected = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import datetime; print(sorted(set(datetime.__all__) | {n for n in dir(datetime)"
+            " if not n.startswith('_') and n != 'sys'}))",
+        ],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout
+    assert out == f"_datetime {expected}\"2026-01-02T03:04:05+00:00\"\n"
+
+
+def test_ipaddress_and_selectors_load_when_used() -> None:
+    """urllib.parse needs ipaddress only for a bracketed IPv6 host; socket needs
+    selectors only for sendfile. Both are placeholders until then, and work then."""
+    code = (
+        "import sys\n"
+        "from ocpp_probe.lazy_imports import defer; defer()\n"
+        "import socket, urllib.parse\n"
+        "urllib.parse.urlsplit('ws://csms.example:9000/ocpp/CP-1')\n"
+        "print(type(sys.modules['ipaddress']).__name__, type(sys.modules['selectors']).__name__)\n"
+        "print(urllib.parse.urlsplit('ws://[::1]:9000/x').hostname, type(sys.modules['ipaddress']).__name__)\n"
+        "import selectors; print(selectors.EVENT_WRITE, type(sys.modules['selectors']).__name__)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout
+    assert out == "_Placeholder _Placeholder\n::1 module\n2 module\n"
+
+
 def test_ws_check_loads_neither_ssl_nor_openssl_nor_inspect() -> None:
     """A ws:// check through probe.py never imports ssl or hashlib's OpenSSL part
     (ssl stays a placeholder; wss:// checks load it on first use, tests/binary), nor
@@ -77,7 +119,7 @@ def test_ws_check_loads_neither_ssl_nor_openssl_nor_inspect() -> None:
         "try:\n    runpy.run_path('probe.py', run_name='__main__')\n"
         "except SystemExit as exc:\n    assert exc.code == 0, exc.code\n"
         "print(type(sys.modules['ssl']).__name__, type(sys.modules['inspect']).__name__,"
-        " type(sys.modules['platform']).__name__,"
+        " type(sys.modules['platform']).__name__, type(sys.modules['ipaddress']).__name__,"
         " '_ssl' in sys.modules, '_hashlib' in sys.modules, 'argparse' in sys.modules,"
         " 'ocpp_probe.push' in sys.modules, 'encodings.idna' in sys.modules)"
     )
@@ -91,7 +133,7 @@ def test_ws_check_loads_neither_ssl_nor_openssl_nor_inspect() -> None:
             env={"WS_URL": csms.url("CP-LAZY").replace("127.0.0.1", "localhost"), "PATH": "/usr/bin:/bin"},
         ).stdout
     assert out.startswith("OCPP OK - ")
-    assert out.endswith("\n_Placeholder _Placeholder _Placeholder False False False False False\n")
+    assert out.endswith("\n_Placeholder _Placeholder _Placeholder _Placeholder False False False False False\n")
 
 
 def test_every_dataclass_of_a_check_has_a_docstring() -> None:
