@@ -46,6 +46,23 @@ def run_once(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
     return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mib": usage.ru_maxrss / 1024}
 
 
+def paired_rounds(
+    commands: dict[str, list[str]], env: dict[str, str], rounds: int, warmup: int, seed: int
+) -> dict[str, list[dict[str, float]]]:
+    """Each round runs every command once, in a fresh random order; warm-up rounds are
+    not kept. Pairs (round i of a and of b) share the machine's state of the moment."""
+    results: dict[str, list[dict[str, float]]] = {name: [] for name in commands}
+    rng = random.Random(seed)
+    for index in range(warmup + rounds):
+        order = list(commands)
+        rng.shuffle(order)
+        for name in order:
+            sample = run_once(commands[name], env)
+            if index >= warmup:
+                results[name].append(sample)
+    return results
+
+
 def peak_rss_mib(cmd: list[str], env: dict[str, str], runs: int = 5) -> float | None:
     """Median peak RSS of ``cmd`` as GNU time (a small process) sees its child."""
     if not os.path.exists("/usr/bin/time"):
@@ -94,7 +111,6 @@ def main() -> int:
     for extra in args.extra:
         name, _, cmd = extra.partition("=")
         commands[name] = cmd.split()
-    results: dict[str, list[dict[str, float]]] = {name: [] for name in commands}
     with DemoCsms() as csms:
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -103,14 +119,7 @@ def main() -> int:
             "WS_URL": csms.url("BENCH-CP"),
             "LANG": "C",
         }
-        rng = random.Random(20261125)
-        for i in range(args.warmup + args.rounds):
-            order = list(commands)
-            rng.shuffle(order)
-            for name in order:
-                sample = run_once(commands[name], env)
-                if i >= args.warmup:
-                    results[name].append(sample)
+        results = paired_rounds(commands, env, args.rounds, args.warmup, seed=20261125)
         rss = {name: peak_rss_mib(cmd, env) for name, cmd in commands.items()}
 
     med = {

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import statistics
 import subprocess
 import sys
@@ -24,7 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from bench import run_once  # noqa: E402
+from bench import paired_rounds  # noqa: E402
 from ocpp_probe.demo import DemoCsms  # noqa: E402
 
 ARCHES = ("amd64", "arm64", "armv7")
@@ -57,15 +56,8 @@ def main() -> int:
         if "amd64" not in commands:
             print("the amd64 binary is needed as the reference")
             return 2
-        results: dict[str, list[float]] = {name: [] for name in commands}
-        rng = random.Random(20261126)
-        for i in range(args.warmup + args.rounds):
-            order = list(commands)
-            rng.shuffle(order)
-            for name in order:
-                sample = run_once(commands[name], env)
-                if i >= args.warmup:
-                    results[name].append(sample["wall"])
+        samples = paired_rounds(commands, env, args.rounds, args.warmup, seed=20261126)
+        results = {name: [sample["wall"] for sample in runs] for name, runs in samples.items()}
 
     print(f"{args.rounds} paired rounds (+{args.warmup} warm-up), full check, loopback demo CSMS")
     for name, walls in results.items():

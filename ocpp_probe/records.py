@@ -58,9 +58,8 @@ class _Spec:
 
 
 def _specs(cls: type) -> tuple[_Spec, ...]:
-    inherited: tuple[_Spec, ...] = ()
-    for base in cls.__mro__[-1:0:-1]:
-        inherited = getattr(base, "__record_fields__", inherited)
+    # The nearest record base's fields (the class has none of its own yet).
+    inherited: tuple[_Spec, ...] = getattr(cls, "__record_fields__", ())
     specs = {spec.name: spec for spec in inherited}
     # The class's own annotations (strings, under `from __future__ import annotations`):
     # inspect.get_annotations would import inspect at every start, and is not in 3.9.

@@ -12,6 +12,13 @@ from ocpp_probe.cli import build_parser, no_arguments
 REPO = Path(__file__).resolve().parents[1]
 
 
+def python_output(code: str, env: dict[str, str] | None = None) -> str:
+    """What a fresh interpreter prints running ``code`` in the repository."""
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True, env=env
+    ).stdout
+
+
 def test_no_arguments_equals_the_parsers_defaults() -> None:
     assert vars(no_arguments()) == vars(build_parser().parse_args([]))
 
@@ -24,9 +31,7 @@ def test_version_without_the_check_or_argparse() -> None:
         "bad = sorted({'argparse', 'ocpp_probe.check', 'ssl', 'socket'} & set(sys.modules))\n"
         "print('loaded:', bad)"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
-    ).stdout
+    out = python_output(code)
     assert out == f"ocpp-probe {ocpp_probe.__version__}\nloaded: []\n"
 
 
@@ -39,9 +44,7 @@ def test_placeholders_load_on_first_use() -> None:
         "print(inspect.signature(lambda a, b=1: None), copy.copy([1]))\n"
         "from inspect import isclass; print(isclass(int))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
-    ).stdout
+    out = python_output(code)
     assert out == "_Placeholder _Placeholder\n(a, b=1) [1]\nTrue\n"
 
 
@@ -55,13 +58,8 @@ def test_platform_placeholder_answers_system_as_platform_does() -> None:
         "print(type(sys.modules['platform']).__name__, platform.system(), uuid._LINUX)\n"
         "print(platform.machine() != '', type(sys.modules['platform']).__name__, platform.system())"
     )
-    real = subprocess.run(
-        [sys.executable, "-c", "import platform; print(platform.system())"],
-        capture_output=True, text=True, check=True,
-    ).stdout.strip()
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
-    ).stdout
+    real = python_output("import platform; print(platform.system())").strip()
+    out = python_output(code)
     assert out == f"_Placeholder {real} {real == 'Linux'}\nTrue module {real}\n"
 
 
@@ -74,18 +72,11 @@ def test_datetime_is_its_accelerator_with_the_same_public_names() -> None:
         "print(datetime.__name__, sorted(n for n in dir(datetime) if not n.startswith('_')))\n"
         "print(orjson.dumps(datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)).decode())"
     )
-    expected = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import datetime; print(sorted(set(datetime.__all__) | {n for n in dir(datetime)"
-            " if not n.startswith('_') and n != 'sys'}))",
-        ],
-        capture_output=True, text=True, check=True,
-    ).stdout
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
-    ).stdout
+    expected = python_output(
+        "import datetime; print(sorted(set(datetime.__all__) | {n for n in dir(datetime)"
+        " if not n.startswith('_') and n != 'sys'}))"
+    )
+    out = python_output(code)
     assert out == f"_datetime {expected}\"2026-01-02T03:04:05+00:00\"\n"
 
 
@@ -101,9 +92,7 @@ def test_ipaddress_and_selectors_load_when_used() -> None:
         "print(urllib.parse.urlsplit('ws://[::1]:9000/x').hostname, type(sys.modules['ipaddress']).__name__)\n"
         "import selectors; print(selectors.EVENT_WRITE, type(sys.modules['selectors']).__name__)"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
-    ).stdout
+    out = python_output(code)
     assert out == "_Placeholder _Placeholder\n::1 module\n2 module\n"
 
 
@@ -124,14 +113,9 @@ def test_ws_check_loads_neither_ssl_nor_openssl_nor_inspect() -> None:
         " 'ocpp_probe.push' in sys.modules, 'encodings.idna' in sys.modules)"
     )
     with DemoCsms() as csms:
-        out = subprocess.run(
-            [sys.executable, "-c", code],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            check=True,
-            env={"WS_URL": csms.url("CP-LAZY").replace("127.0.0.1", "localhost"), "PATH": "/usr/bin:/bin"},
-        ).stdout
+        out = python_output(
+            code, {"WS_URL": csms.url("CP-LAZY").replace("127.0.0.1", "localhost"), "PATH": "/usr/bin:/bin"}
+        )
     assert out.startswith("OCPP OK - ")
     assert out.endswith("\n_Placeholder _Placeholder _Placeholder _Placeholder False False False False False\n")
 
