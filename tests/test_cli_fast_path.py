@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import ocpp_probe
@@ -13,9 +15,20 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def python_output(code: str, env: dict[str, str] | None = None) -> str:
-    """What a fresh interpreter prints running ``code`` in the repository."""
+    """What a fresh interpreter prints running ``code`` in the repository.
+
+    Without `site` (-S), as the binary runs: an editable install's path finder, which
+    site loads from a .pth file, imports pathlib and urllib.parse (so ipaddress)
+    before any code of ours could defer them. The packages come through PYTHONPATH.
+    """
+    paths = [str(REPO), sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]
     return subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True, env=env
+        [sys.executable, "-S", "-c", code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**(env or {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}), "PYTHONPATH": os.pathsep.join(paths)},
     ).stdout
 
 
