@@ -14,6 +14,10 @@ from ocpp_probe.cli import build_parser, no_arguments
 REPO = Path(__file__).resolve().parents[1]
 
 
+# What probe.py does first: the placeholders of lazy_imports.py in sys.modules.
+DEFERRED = "import sys\nfrom ocpp_probe.lazy_imports import defer; defer()\n"
+
+
 def python_output(code: str, env: dict[str, str] | None = None) -> str:
     """What a fresh interpreter prints running ``code`` in the repository.
 
@@ -51,13 +55,12 @@ def test_version_without_the_check_or_argparse() -> None:
 def test_placeholders_load_on_first_use() -> None:
     """inspect and copy are placeholders until first used, and work as usual then."""
     code = (
-        "from ocpp_probe.lazy_imports import defer; defer()\n"
         "import inspect, copy\n"
         "print(type(inspect).__name__, type(copy).__name__)\n"
         "print(inspect.signature(lambda a, b=1: None), copy.copy([1]))\n"
         "from inspect import isclass; print(isclass(int))"
     )
-    out = python_output(code)
+    out = python_output(DEFERRED + code)
     assert out == "_Placeholder _Placeholder\n(a, b=1) [1]\nTrue\n"
 
 
@@ -65,22 +68,18 @@ def test_platform_placeholder_answers_system_as_platform_does() -> None:
     """uuid (imported by orjson) calls platform.system() at import; the placeholder
     answers it as the real module does, and loads the module for anything else."""
     code = (
-        "import sys\n"
-        "from ocpp_probe.lazy_imports import defer; defer()\n"
         "import orjson, uuid, platform\n"
         "print(type(sys.modules['platform']).__name__, platform.system(), uuid._LINUX)\n"
         "print(platform.machine() != '', type(sys.modules['platform']).__name__, platform.system())"
     )
     real = python_output("import platform; print(platform.system())").strip()
-    out = python_output(code)
+    out = python_output(DEFERRED + code)
     assert out == f"_Placeholder {real} {real == 'Linux'}\nTrue module {real}\n"
 
 
 def test_datetime_is_its_accelerator_with_the_same_public_names() -> None:
     """defer() puts _datetime in place of datetime.py, which only re-exports it."""
     code = (
-        "import sys\n"
-        "from ocpp_probe.lazy_imports import defer; defer()\n"
         "import datetime, orjson\n"
         "print(datetime.__name__, sorted(n for n in dir(datetime) if not n.startswith('_')))\n"
         "print(orjson.dumps(datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)).decode())"
@@ -89,7 +88,7 @@ def test_datetime_is_its_accelerator_with_the_same_public_names() -> None:
         "import datetime; print(sorted(set(datetime.__all__) | {n for n in dir(datetime)"
         " if not n.startswith('_') and n != 'sys'}))"
     )
-    out = python_output(code)
+    out = python_output(DEFERRED + code)
     assert out == f"_datetime {expected}\"2026-01-02T03:04:05+00:00\"\n"
 
 
@@ -97,15 +96,13 @@ def test_ipaddress_and_selectors_load_when_used() -> None:
     """urllib.parse needs ipaddress only for a bracketed IPv6 host; socket needs
     selectors only for sendfile. Both are placeholders until then, and work then."""
     code = (
-        "import sys\n"
-        "from ocpp_probe.lazy_imports import defer; defer()\n"
         "import socket, urllib.parse\n"
         "urllib.parse.urlsplit('ws://csms.example:9000/ocpp/CP-1')\n"
         "print(type(sys.modules['ipaddress']).__name__, type(sys.modules['selectors']).__name__)\n"
         "print(urllib.parse.urlsplit('ws://[::1]:9000/x').hostname, type(sys.modules['ipaddress']).__name__)\n"
         "import selectors; print(selectors.EVENT_WRITE, type(sys.modules['selectors']).__name__)"
     )
-    out = python_output(code)
+    out = python_output(DEFERRED + code)
     assert out == "_Placeholder _Placeholder\n::1 module\n2 module\n"
 
 
